@@ -1,0 +1,43 @@
+# ecli — see `make help`.
+GO        ?= go
+CLANG     ?= clang-19
+STRIP     ?= llvm-strip-19
+BIN       := bin/ecli
+export CGO_ENABLED := 0
+
+.DEFAULT_GOAL := help
+.PHONY: help build run test test-privileged check fuzz lint bench clean
+
+help: ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## build bin/ecli (static)
+	$(GO) build -trimpath -o $(BIN) ./ecli
+
+run: build ## build and run the built-in tcpconnlat (needs root)
+	./$(BIN) run tcpconnlat $(ARGS)
+
+test: ## unit tests, race detector, no root needed
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./runner/decode/... ./btfexport/...
+	$(GO) test -count=1 ./...
+
+test-privileged: ## every test, as root; privileged tests fail instead of skipping
+	ECLI_TEST_PRIVILEGED=1 $(GO) test -count=1 -timeout 30m ./...
+
+fuzz: ## run each fuzz target briefly
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s ./runner
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s ./runner/decode
+
+lint: ## gofmt + go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+bench: ## benchmarks (decoder; see docs/benchmarks.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./runner/decode/
+
+check: lint test test-privileged fuzz ## what CI runs (as root): everything
+
+clean: ## remove build outputs
+	rm -rf bin
+
+-include mk/*.mk

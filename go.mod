@@ -1,0 +1,3 @@
+module ecli
+
+go 1.26
