@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Docker for the compile-image tests: install docker.io + debootstrap, start dockerd, and build
+# the local base image ecli-base:bookworm (debootstrap minbase + docker import) once per machine.
+# Idempotent: a running dockerd and an existing base image are reused.
+set -euo pipefail
+
+BASE_IMAGE=${ECLI_BASE_IMAGE:-ecli-base:bookworm}
+DOCKERD_LOG=${ECLI_DOCKERD_LOG:-/tmp/ecli-dockerd.log}
+
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Start dockerd unless a daemon already answers.
+if ! docker info >/dev/null 2>&1; then
+  echo "docker.sh: starting dockerd (log: $DOCKERD_LOG)"
+  nohup dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  if ! docker info >/dev/null 2>&1; then
+    echo "docker.sh: dockerd did not come up within 60s; last lines of $DOCKERD_LOG:" >&2
+    tail -n 20 "$DOCKERD_LOG" >&2 || true
+    exit 1
+  fi
+fi
+
+if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  echo "docker.sh: $BASE_IMAGE present (cached)"
+  exit 0
+fi
+
+# The Debian mirror this machine already uses for bookworm: read it from the apt sources at run
+# time (deb822 *.sources first, then one-line *.list / sources.list). Never hard-coded.
+mirror=""
+for f in /etc/apt/sources.list.d/*.sources; do
+  [ -e "$f" ] || continue
+  mirror=$(awk '
+    /^[[:space:]]*$/ { if (uri != "" && suite ~ /(^| )bookworm( |$)/) { print uri; exit } uri=""; suite=""; next }
+    /^URIs:/ { uri=$2 }
+    /^Suites:/ { $1=""; suite=$0 " " }
+    END { if (uri != "" && suite ~ /(^| )bookworm( |$)/) print uri }' "$f" | head -n1)
+  [ -n "$mirror" ] && break
+done
+if [ -z "$mirror" ]; then
+  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+    awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i+1) == "bookworm") { print $i; exit } break } }' | head -n1)
+fi
+if [ -z "$mirror" ]; then
+  echo "docker.sh: no bookworm mirror found in /etc/apt/sources.list{,.d}" >&2
+  exit 1
+fi
+
+root=$(mktemp -d /tmp/ecli-base.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+echo "docker.sh: debootstrap --variant=minbase bookworm (takes a few minutes)"
+start=$(date +%s)
+debootstrap --variant=minbase bookworm "$root" "$mirror" >/tmp/ecli-debootstrap.log 2>&1 || {
+  echo "docker.sh: debootstrap failed; last lines of /tmp/ecli-debootstrap.log:" >&2
+  tail -n 20 /tmp/ecli-debootstrap.log >&2
+  exit 1
+}
+# Same apt sources as the host for bookworm-updates (the image installs clang-19 etc. from it).
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+tar -C "$root" -c . | docker import - "$BASE_IMAGE" >/dev/null
+echo "docker.sh: imported $BASE_IMAGE in $(( $(date +%s) - start ))s"

@@ -1,0 +1,656 @@
+package btfexport
+
+import (
+	"bytes"
+	"compress/zlib"
+	"debug/elf"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+)
+
+// Version is what btfexport writes to meta.eunomia_version. It names this tool rather than
+// pretending to be an ecc release; eunomia's loader treats the field as informational.
+const Version = "ecli-btfexport 0.1"
+
+// CompressionLevel is the fixed zlib level used for bpf_object, so output is reproducible.
+const CompressionLevel = zlib.BestCompression
+
+var (
+	// ErrBadObject means the input is not a BPF ELF object cilium/ebpf can read, or lacks BTF.
+	ErrBadObject = errors.New("bad BPF object")
+	// ErrBadHint means a decl tag or doc comment in the source could not be used.
+	ErrBadHint = errors.New("bad hint")
+	// ErrMissingType means a struct the header defines is not in the object's BTF.
+	ErrMissingType = errors.New("exported struct not in object BTF")
+)
+
+// Options describe the object's provenance.
+type Options struct {
+	// Name is the tool name (the source file name up to its first dot). obj_name is Name+"_bpf",
+	// as ecc writes it. Required.
+	Name string
+	// Header is the text of the header whose structs are exported (ecc's second argument).
+	// Optional.
+	Header []byte
+	// HeaderName names the header in errors.
+	HeaderName string
+	// Source is the C source text, scanned for ecc-style `///` doc comments. Optional.
+	Source []byte
+	// SourceName names the source in errors.
+	SourceName string
+}
+
+// Package is an eunomia package envelope. Its JSON form has keys in alphabetical order, like
+// ecc's output.
+type Package struct {
+	BPFObject     string `json:"bpf_object"`
+	BPFObjectSize int    `json:"bpf_object_size"`
+	Meta          Meta   `json:"meta"`
+}
+
+// Meta is eunomia's EunomiaObjectMeta.
+type Meta struct {
+	BPFSkel                   Skeleton     `json:"bpf_skel"`
+	EnableMultipleExportTypes bool         `json:"enable_multiple_export_types,omitempty"`
+	EunomiaVersion            string       `json:"eunomia_version"`
+	ExportTypes               []ExportType `json:"export_types"`
+}
+
+// Skeleton is eunomia's BpfSkeletonMeta.
+type Skeleton struct {
+	DataSections []DataSection `json:"data_sections"`
+	Doc          fields        `json:"doc,omitempty"`
+	Maps         []Map         `json:"maps"`
+	ObjName      string        `json:"obj_name"`
+	Progs        []Prog        `json:"progs"`
+}
+
+// DataSection lists the global variables of one data section (.rodata, .bss, .data, ...).
+type DataSection struct {
+	Name      string     `json:"name"`
+	Variables []Variable `json:"variables"`
+}
+
+// Variable is a global variable. Extra holds keys from doc comments and decl tags (cmdarg,
+// description, value, ...), already JSON.
+type Variable struct {
+	Name  string
+	Type  string
+	Extra map[string]json.RawMessage
+}
+
+// MarshalJSON writes the variable's keys in alphabetical order.
+func (v Variable) MarshalJSON() ([]byte, error) {
+	return marshalFields(v.Extra, "name", v.Name, "type", v.Type)
+}
+
+// Map is a BPF map. Name is libbpf's name for it (for internal maps, the first 8 characters of
+// obj_name followed by the section, e.g. "tcpconnl.rodata"); Ident is the skeleton identifier
+// ("rodata", "bss", "events"). Extra holds doc-comment keys such as sample and export_config.
+type Map struct {
+	Name   string
+	Ident  string
+	Mmaped bool
+	Extra  map[string]json.RawMessage
+}
+
+// MarshalJSON writes the map's keys in alphabetical order.
+func (m Map) MarshalJSON() ([]byte, error) {
+	kv := []any{"ident", m.Ident, "name", m.Name}
+	if m.Mmaped {
+		kv = append(kv, "mmaped", true)
+	}
+	return marshalFields(m.Extra, kv...)
+}
+
+// Prog is a BPF program: its function name and ELF section. Extra holds doc-comment keys
+// (e.g. ifindex, xdpopts, tchook).
+type Prog struct {
+	Name   string
+	Attach string
+	Extra  map[string]json.RawMessage
+}
+
+// MarshalJSON writes the program's keys in alphabetical order.
+func (p Prog) MarshalJSON() ([]byte, error) {
+	return marshalFields(p.Extra, "attach", p.Attach, "link", true, "name", p.Name)
+}
+
+// ExportType is an exported struct, by id in the object's own .BTF.
+type ExportType struct {
+	Members []ExportMember `json:"members"`
+	Name    string         `json:"name"`
+	Size    uint32         `json:"size"`
+	TypeID  btf.TypeID     `json:"type_id"`
+}
+
+// ExportMember is one member of an exported struct; Type is informational.
+type ExportMember struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// fields is a JSON object whose keys marshal in sorted order.
+type fields = map[string]json.RawMessage
+
+func marshalFields(extra fields, kv ...any) ([]byte, error) {
+	m := make(fields, len(extra)+len(kv)/2)
+	for k, v := range extra {
+		m[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		raw, err := encodeJSON(kv[i+1])
+		if err != nil {
+			return nil, err
+		}
+		m[kv[i].(string)] = raw
+	}
+	return encodeJSON(m)
+}
+
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// JSON returns the package as compact JSON with a final newline. The bytes depend only on
+// the package's content.
+func (p *Package) JSON() ([]byte, error) {
+	b, err := encodeJSON(p)
+	if err != nil {
+		return nil, fmt.Errorf("encoding package: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Export reads a BPF object (never loading it) and builds its package.
+func Export(obj []byte, opts Options) (*Package, error) {
+	if opts.Name == "" {
+		return nil, errors.New("export: no object name given")
+	}
+	cs, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(obj))
+	if err != nil {
+		return nil, fmt.Errorf("reading object: %w: %w", ErrBadObject, err)
+	}
+	if cs.Types == nil {
+		return nil, fmt.Errorf("reading object: %w: no .BTF section (compile with -g)", ErrBadObject)
+	}
+	ef, err := elf.NewFile(bytes.NewReader(obj))
+	if err != nil {
+		return nil, fmt.Errorf("reading object: %w: %w", ErrBadObject, err)
+	}
+	syms, err := ef.Symbols()
+	if err != nil {
+		return nil, fmt.Errorf("reading object symbols: %w: %w", ErrBadObject, err)
+	}
+
+	objName := opts.Name + "_bpf"
+	var docs []docBlock
+	if opts.Source != nil {
+		docs, err = scanDocComments(nameOr(opts.SourceName, "source"), opts.Source)
+		if err != nil {
+			return nil, fmt.Errorf("reading doc comments: %w: %w", ErrBadHint, err)
+		}
+	}
+
+	maps := orderMaps(cs, ef, syms)
+	progs := orderProgs(cs, syms)
+
+	// Attach doc comments to maps, programs, variables and LICENSE.
+	mapDocs, progDocs, varDocs := map[string]fields{}, map[string]fields{}, map[string]fields{}
+	var doc fields
+	isUserMap := func(s string) bool { m, ok := cs.Maps[s]; return ok && !isInternal(s) && m != nil }
+	isProg := func(s string) bool { _, ok := cs.Programs[s]; return ok }
+	isVar := func(s string) bool { _, ok := cs.Variables[s]; return ok }
+	for _, b := range docs {
+		if b.mapDef {
+			if n := b.target(isUserMap, false); n != "" {
+				mapDocs[n] = merge(mapDocs[n], b.keys)
+			}
+			continue
+		}
+		if n := b.target(isProg, false); n != "" {
+			progDocs[n] = merge(progDocs[n], b.keys)
+		} else if n := b.target(func(s string) bool { return s == "LICENSE" }, true); n != "" {
+			doc = merge(doc, b.keys)
+		} else if n := b.target(isVar, true); n != "" {
+			varDocs[n] = merge(varDocs[n], b.keys)
+		}
+	}
+	for n, k := range mapDocs {
+		if err := wantObject(k, "sample", "map "+n); err != nil {
+			return nil, err
+		}
+	}
+	for n, k := range varDocs {
+		if err := wantObject(k, "cmdarg", "global "+n); err != nil {
+			return nil, err
+		}
+	}
+
+	pkg := &Package{BPFObjectSize: len(obj)}
+	pkg.Meta.EunomiaVersion = Version
+	skel := &pkg.Meta.BPFSkel
+	skel.ObjName = objName
+	skel.Doc = doc
+	skel.Maps = []Map{}
+	skel.Progs = []Prog{}
+	skel.DataSections = []DataSection{}
+
+	for _, name := range maps {
+		m := Map{Name: name, Ident: name, Extra: mapDocs[name]}
+		if isInternal(name) {
+			m.Name = libbpfInternalName(objName, name)
+			m.Ident = skelIdent(name)
+			m.Mmaped = true
+		}
+		skel.Maps = append(skel.Maps, m)
+	}
+	for _, name := range progs {
+		skel.Progs = append(skel.Progs, Prog{Name: name, Attach: cs.Programs[name].SectionName, Extra: progDocs[name]})
+	}
+	for _, name := range maps {
+		ds, ok := cs.Maps[name].Value.(*btf.Datasec)
+		if !ok || !isInternal(name) {
+			continue
+		}
+		sec, err := dataSection(name, ds, varDocs)
+		if err != nil {
+			return nil, err
+		}
+		if len(sec.Variables) > 0 {
+			skel.DataSections = append(skel.DataSections, sec)
+		}
+	}
+
+	exports, err := exportTypes(cs, maps, opts)
+	if err != nil {
+		return nil, err
+	}
+	pkg.Meta.ExportTypes = []ExportType{}
+	for _, t := range exports {
+		et, err := exportType(cs.Types, t)
+		if err != nil {
+			return nil, err
+		}
+		pkg.Meta.ExportTypes = append(pkg.Meta.ExportTypes, et)
+	}
+	if err := verifyTypeIDs(obj, pkg.Meta.ExportTypes); err != nil {
+		return nil, err
+	}
+
+	var z bytes.Buffer
+	zw, err := zlib.NewWriterLevel(&z, CompressionLevel)
+	if err != nil {
+		return nil, fmt.Errorf("compressing object: %w", err)
+	}
+	if _, err := zw.Write(obj); err != nil {
+		return nil, fmt.Errorf("compressing object: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compressing object: %w", err)
+	}
+	pkg.BPFObject = base64.StdEncoding.EncodeToString(z.Bytes())
+	return pkg, nil
+}
+
+func nameOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func merge(dst, src fields) fields {
+	if dst == nil {
+		dst = fields{}
+	}
+	for k, v := range src {
+		dst[k] = v
+	}
+	return dst
+}
+
+func wantObject(k fields, key, what string) error {
+	raw, ok := k[key]
+	if !ok {
+		return nil
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return fmt.Errorf("doc comment of %s: %w: @%s must be a JSON object, got %s", what, ErrBadHint, key, raw)
+	}
+	return nil
+}
+
+// isInternal reports whether a cilium/ebpf map name is a global-data map.
+func isInternal(name string) bool {
+	for _, p := range []string{".data", ".rodata", ".bss", ".kconfig"} {
+		if name == p || strings.HasPrefix(name, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// skelIdent is bpftool's skeleton identifier for an internal map: the section name without
+// its leading dot, other non-alphanumerics replaced by '_' (".rodata.str1.1" → "rodata_str1_1").
+func skelIdent(sec string) string {
+	b := []byte(strings.TrimPrefix(sec, "."))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// libbpfInternalName is libbpf's name for an internal map (internal_map_name in libbpf.c):
+// up to 8 characters of the object name then the section name, or just the section name for
+// `.data.*` / `.rodata.*`; capped at 15 characters and sanitised.
+func libbpfInternalName(objName, sec string) string {
+	const objNameLen = 16 // BPF_OBJ_NAME_LEN
+	sfx := max(len(sec), 7)
+	pfx := 0
+	if !strings.Contains(sec[1:], ".") {
+		pfx = min(objNameLen-sfx-1, len(objName))
+	}
+	pfx = max(pfx, 0)
+	s := objName[:pfx] + sec
+	if len(s) > objNameLen-1 {
+		s = s[:objNameLen-1]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// orderMaps lists map names in libbpf's order: maps defined in `.maps` (and legacy `maps`) by
+// their offset, then global-data maps in ELF section order, then anything else by name.
+func orderMaps(cs *ebpf.CollectionSpec, ef *elf.File, syms []elf.Symbol) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(n string) {
+		if _, ok := cs.Maps[n]; ok && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	type symAt struct {
+		name      string
+		sec       elf.SectionIndex
+		off       uint64
+		tableSlot int
+	}
+	var user []symAt
+	for i, s := range syms {
+		if int(s.Section) <= 0 || int(s.Section) >= len(ef.Sections) {
+			continue
+		}
+		sec := ef.Sections[s.Section].Name
+		if sec != ".maps" && sec != "maps" {
+			continue
+		}
+		user = append(user, symAt{s.Name, s.Section, s.Value, i})
+	}
+	sort.SliceStable(user, func(i, j int) bool {
+		if user[i].sec != user[j].sec {
+			return user[i].sec < user[j].sec
+		}
+		return user[i].off < user[j].off
+	})
+	for _, s := range user {
+		add(s.name)
+	}
+	for _, sec := range ef.Sections {
+		if isInternal(sec.Name) {
+			add(sec.Name)
+		}
+	}
+	var rest []string
+	for n := range cs.Maps {
+		if !seen[n] {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// orderProgs lists programs in libbpf's order: by ELF section, then offset.
+func orderProgs(cs *ebpf.CollectionSpec, syms []elf.Symbol) []string {
+	type at struct {
+		sec elf.SectionIndex
+		off uint64
+	}
+	pos := map[string]at{}
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC {
+			continue
+		}
+		if _, ok := cs.Programs[s.Name]; ok {
+			pos[s.Name] = at{s.Section, s.Value}
+		}
+	}
+	names := make([]string, 0, len(cs.Programs))
+	for n := range cs.Programs {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := pos[names[i]], pos[names[j]]
+		if a.sec != b.sec {
+			return a.sec < b.sec
+		}
+		if a.off != b.off {
+			return a.off < b.off
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+// dataSection lists a section's global (non-static) variables by offset.
+func dataSection(sec string, ds *btf.Datasec, docs map[string]fields) (DataSection, error) {
+	vars := append([]btf.VarSecinfo(nil), ds.Vars...)
+	sort.SliceStable(vars, func(i, j int) bool { return vars[i].Offset < vars[j].Offset })
+	out := DataSection{Name: sec, Variables: []Variable{}}
+	for _, vs := range vars {
+		v, ok := vs.Type.(*btf.Var)
+		if !ok || v.Linkage == btf.StaticVar {
+			continue
+		}
+		extra := merge(nil, docs[v.Name])
+		if err := applyVarTags(v, extra); err != nil {
+			return DataSection{}, err
+		}
+		if len(extra) == 0 {
+			extra = nil
+		}
+		out.Variables = append(out.Variables, Variable{Name: v.Name, Type: cType(v.Type), Extra: extra})
+	}
+	return out, nil
+}
+
+// TagPrefix starts every ecli decl tag.
+const TagPrefix = "ecli:"
+
+// applyVarTags turns `ecli:` decl tags on a global into cmdarg keys, overriding doc comments.
+func applyVarTags(v *btf.Var, extra fields) error {
+	cmd := fields{}
+	if raw, ok := extra["cmdarg"]; ok {
+		if err := json.Unmarshal(raw, &cmd); err != nil {
+			return fmt.Errorf("global %s: %w: @cmdarg: %w", v.Name, ErrBadHint, err)
+		}
+	}
+	tagged := false
+	for _, tag := range v.Tags {
+		rest, ok := strings.CutPrefix(tag, TagPrefix)
+		if !ok {
+			continue
+		}
+		tagged = true
+		key, val, hasVal := strings.Cut(rest, "=")
+		bad := func(why string) error {
+			return fmt.Errorf("global %s: %w: tag %q: %s", v.Name, ErrBadHint, tag, why)
+		}
+		switch key {
+		case "short":
+			if !hasVal || len(val) != 1 {
+				return bad("want one character")
+			}
+			cmd[key] = jsonString(val)
+		case "long", "help", "metavar":
+			if !hasVal || val == "" {
+				return bad("want a value")
+			}
+			cmd[key] = jsonString(val)
+		case "positional":
+			b := true
+			if hasVal {
+				var err error
+				if b, err = strconv.ParseBool(val); err != nil {
+					return bad("want true or false")
+				}
+			}
+			cmd[key] = json.RawMessage(strconv.FormatBool(b))
+		case "scale":
+			f, err := strconv.ParseFloat(val, 64)
+			if err != nil || f == 0 {
+				return bad("want a non-zero number")
+			}
+			cmd[key] = json.RawMessage(strconv.FormatFloat(f, 'g', -1, 64))
+		case "default":
+			if !hasVal {
+				return bad("want a value")
+			}
+			cmd[key] = jsonValue(val)
+		default:
+			return bad("unknown key (known: short, long, help, metavar, positional, scale, default)")
+		}
+	}
+	if tagged || len(cmd) > 0 {
+		raw, err := encodeJSON(cmd)
+		if err != nil {
+			return fmt.Errorf("global %s: %w", v.Name, err)
+		}
+		extra["cmdarg"] = raw
+	}
+	return nil
+}
+
+var headerStructRE = regexp.MustCompile(`struct\s+(\w+)\s*\{`)
+var cCommentRE = regexp.MustCompile(`(?s)/\*.*?\*/|//[^\n]*`)
+
+// HeaderStructs returns the names of the structs a header defines, in order, found with ecc's
+// regex `struct\s+(\w+)\s*\{` (comments are removed first).
+func HeaderStructs(header []byte) []string {
+	text := cCommentRE.ReplaceAll(header, nil)
+	var names []string
+	seen := map[string]bool{}
+	for _, m := range headerStructRE.FindAllSubmatch(text, -1) {
+		n := string(m[1])
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// exportTypes picks the exported structs: first the value types of ring buffer / perf buffer
+// maps (in map order), then the header's structs in BTF id order (ecc's rule).
+func exportTypes(cs *ebpf.CollectionSpec, maps []string, opts Options) ([]*btf.Struct, error) {
+	var out []*btf.Struct
+	seen := map[*btf.Struct]bool{}
+	for _, n := range maps {
+		m := cs.Maps[n]
+		if m.Type != ebpf.RingBuf && m.Type != ebpf.PerfEventArray || m.Value == nil {
+			continue
+		}
+		if s, ok := underlying(m.Value).(*btf.Struct); ok && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	if opts.Header == nil {
+		return out, nil
+	}
+	want := map[string]bool{}
+	for _, n := range HeaderStructs(opts.Header) {
+		want[n] = true
+	}
+	found := map[string]bool{}
+	for typ, err := range cs.Types.All() {
+		if err != nil {
+			return nil, fmt.Errorf("reading object BTF: %w: %w", ErrBadObject, err)
+		}
+		s, ok := typ.(*btf.Struct)
+		if !ok || !want[s.Name] || found[s.Name] {
+			continue
+		}
+		found[s.Name] = true
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, n := range HeaderStructs(opts.Header) {
+		if !found[n] {
+			return nil, fmt.Errorf("struct %s from %s: %w (anchor it as ecc does, see docs/compile.md)",
+				n, nameOr(opts.HeaderName, "header"), ErrMissingType)
+		}
+	}
+	return out, nil
+}
+
+func exportType(spec *btf.Spec, s *btf.Struct) (ExportType, error) {
+	id, err := spec.TypeID(s)
+	if err != nil {
+		return ExportType{}, fmt.Errorf("finding type id of struct %s: %w", s.Name, err)
+	}
+	et := ExportType{Name: s.Name, Size: s.Size, TypeID: id, Members: []ExportMember{}}
+	for _, m := range s.Members {
+		et.Members = append(et.Members, ExportMember{Name: m.Name, Type: cType(m.Type)})
+	}
+	return et, nil
+}
+
+// verifyTypeIDs re-reads the object's BTF and checks every type_id names the struct claimed,
+// with the same member count (what eunomia's loader checks).
+func verifyTypeIDs(obj []byte, types []ExportType) error {
+	if len(types) == 0 {
+		return nil
+	}
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(obj))
+	if err != nil {
+		return fmt.Errorf("re-reading object BTF: %w: %w", ErrBadObject, err)
+	}
+	for _, et := range types {
+		typ, err := spec.TypeByID(et.TypeID)
+		if err != nil {
+			return fmt.Errorf("verifying type_id %d of struct %s: %w", et.TypeID, et.Name, err)
+		}
+		s, ok := typ.(*btf.Struct)
+		if !ok || s.Name != et.Name || len(s.Members) != len(et.Members) {
+			return fmt.Errorf("verifying type_id %d of struct %s: object BTF has %v", et.TypeID, et.Name, typ)
+		}
+	}
+	return nil
+}
