@@ -1,0 +1,519 @@
+package decode
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// maxSize bounds the size of a decodable type (and so of a sample).
+const maxSize = math.MaxInt32
+
+// maxDepth bounds nesting of structs/arrays and qualifier chains.
+const maxDepth = 64
+
+type kind uint8
+
+const (
+	kInt    kind = iota // integer of 1/2/4/8 bytes or a bitfield
+	kBool               // bool, possibly a bitfield
+	kEnum               // enum of 1/2/4/8 bytes or a bitfield
+	kInt128             // 16-byte integer
+	kFloat32
+	kFloat64
+	kPtr
+	kString // char array
+	kArray
+	kStruct
+	kUnion
+)
+
+// node is one compiled value. Offsets are relative to the parent's data.
+type node struct {
+	kind   kind
+	off    uint32 // byte offset in the parent
+	size   uint32 // bytes read, starting at off
+	signed bool
+	bitOff uint8 // bitfields: shift within the first byte
+	bits   uint8 // bits of an integer value: 8*size, or the bitfield width
+
+	enum    []btf.EnumValue
+	elem    *node // arrays
+	n       uint32
+	members []member // structs, unions
+
+	// value hints
+	format  string
+	mapped  []mapEntry
+	div     float64
+	rel     bool
+	relSet  bool
+	relBase uint64
+}
+
+// member is one struct/union member.
+type member struct {
+	name   string
+	key    []byte // `"name":`
+	node   *node
+	sel    *selector
+	hints  *hints
+	btf    btf.Member
+	hidden bool
+}
+
+// selector chooses a union arm from a sibling's value.
+type selector struct {
+	from *node // sibling, relative to the struct's data
+	arms []armCase
+}
+
+type armCase struct {
+	vals []uint64
+	arm  int
+}
+
+type compiler struct {
+	opts   Options
+	hinted bool
+}
+
+func typeName(t btf.Type) string {
+	for range maxDepth {
+		if n := t.TypeName(); n != "" {
+			return n
+		}
+		switch v := t.(type) {
+		case *btf.Typedef:
+			t = v.Type
+		case *btf.Const:
+			t = v.Type
+		case *btf.Volatile:
+			t = v.Type
+		case *btf.Restrict:
+			t = v.Type
+		case *btf.TypeTag:
+			t = v.Type
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// resolve skips typedefs and qualifiers.
+func resolve(t btf.Type) btf.Type {
+	for range maxDepth {
+		switch v := t.(type) {
+		case *btf.Typedef:
+			t = v.Type
+		case *btf.Const:
+			t = v.Type
+		case *btf.Volatile:
+			t = v.Type
+		case *btf.Restrict:
+			t = v.Type
+		case *btf.TypeTag:
+			t = v.Type
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) {
+	if name == "" {
+		name = "anonymous struct"
+	}
+	what := "struct " + name
+	timeOff, n, err := parseStructHints(s.Tags, what)
+	if err != nil {
+		return nil, fmt.Errorf("compile plan: %w", err)
+	}
+	if n > 0 {
+		c.hinted = true
+	}
+	root, err := c.composite(s.Members, size, false, what, 0, true)
+	if err != nil {
+		return nil, fmt.Errorf("compile plan: %w", err)
+	}
+	root.kind = kStruct
+	p := &Plan{
+		name:    name,
+		size:    size,
+		root:    root,
+		hinted:  c.hinted,
+		timeCol: !timeOff,
+		now:     c.opts.Time,
+	}
+	for i := range root.members {
+		m := &root.members[i]
+		f := Field{
+			Name:         m.name,
+			Column:       columnName(m),
+			Offset:       m.node.off,
+			Size:         m.node.size,
+			BitOffset:    m.btf.Offset,
+			BitfieldSize: m.btf.BitfieldSize,
+			Type:         m.btf.Type,
+			Hidden:       m.hidden,
+			Hints:        m.hints.raw,
+		}
+		p.fields = append(p.fields, f)
+	}
+	if p.hinted {
+		p.buildBCC()
+	} else {
+		p.buildEunomia()
+	}
+	return p, nil
+}
+
+func columnName(m *member) string {
+	if m.hints.name != "" {
+		return m.hints.name
+	}
+	return strings.ToUpper(m.name)
+}
+
+func (p *Plan) buildEunomia() {
+	var h strings.Builder
+	h.WriteString("TIME     ")
+	for i := range p.root.members {
+		name := p.fields[i].Column
+		p.cols = append(p.cols, column{member: i, start: h.Len()})
+		h.WriteString(name)
+		for n := len(name); n < 6; n++ {
+			h.WriteByte(' ')
+		}
+		h.WriteByte(' ')
+	}
+	p.header = h.String()
+}
+
+func (p *Plan) buildBCC() {
+	for i := range p.root.members {
+		m := &p.root.members[i]
+		if m.hidden {
+			continue
+		}
+		spec := m.hints.fmt
+		if !m.hints.hasFmt {
+			// No fmt: left-aligned to the header's width.
+			spec = fmtSpec{left: true, width: len([]rune(p.fields[i].Column)), prec: -1}
+		}
+		p.cols = append(p.cols, column{member: i, spec: spec})
+	}
+	sort.SliceStable(p.cols, func(a, b int) bool {
+		ha, hb := p.root.members[p.cols[a].member].hints, p.root.members[p.cols[b].member].hints
+		if ha.hasOrd != hb.hasOrd {
+			return ha.hasOrd
+		}
+		return ha.hasOrd && ha.order < hb.order
+	})
+	var h []byte
+	if p.timeCol {
+		h = append(h, "TIME"...)
+		if len(p.cols) > 0 {
+			h = append(h, "     "...)
+		}
+	}
+	for i, col := range p.cols {
+		if i > 0 || p.timeCol {
+			if i > 0 {
+				h = append(h, ' ')
+			}
+		}
+		spec := col.spec
+		spec.prec = -1
+		h = appendPadded(h, []byte(p.fields[col.member].Column), spec, i == len(p.cols)-1)
+	}
+	p.header = string(h)
+}
+
+// composite compiles struct or union members. size is the composite's size in bytes.
+func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what string, depth int, top bool) (*node, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("%s: nested too deeply: %w", what, ErrUnsupportedType)
+	}
+	n := &node{kind: kStruct, size: size}
+	if union {
+		n.kind = kUnion
+	}
+	anon := 0
+	for _, bm := range ms {
+		name := bm.Name
+		label := bm.Name
+		if label == "" {
+			label = fmt.Sprintf("<anonymous %d>", anon)
+		}
+		mwhat := what + " member " + label
+		h, err := parseMemberHints(bm.Tags, mwhat)
+		if err != nil {
+			return nil, err
+		}
+		if h.any() {
+			c.hinted = true
+		}
+		if !top {
+			for _, r := range h.raw {
+				k, _, _ := strings.Cut(r, "=")
+				if columnOnly[k] {
+					return nil, fmt.Errorf("%s: hint %q: only valid on top-level members: %w", mwhat, hintPrefix+r, ErrBadHint)
+				}
+			}
+		}
+		if name == "" {
+			if h.name != "" {
+				name = strings.ToLower(h.name)
+			} else {
+				name = "anon" + strconv.Itoa(anon)
+			}
+			anon++
+		}
+		mn, err := c.member(bm, mwhat, depth)
+		if err != nil {
+			return nil, err
+		}
+		if uint64(mn.off)+uint64(mn.size) > uint64(size) {
+			return nil, fmt.Errorf("%s: bytes %d..%d lie beyond the size %d: %w", mwhat, mn.off, uint64(mn.off)+uint64(mn.size), size, ErrUnsupportedType)
+		}
+		if err := applyValueHints(mn, h, mwhat); err != nil {
+			return nil, err
+		}
+		m := member{name: name, key: appendJSONString(nil, []byte(name)), node: mn, hints: h, btf: bm}
+		m.key = append(m.key, ':')
+		m.hidden = h.hide
+		if h.show != "" && (c.opts.Flag == nil || !c.opts.Flag(h.show)) {
+			m.hidden = true
+		}
+		n.members = append(n.members, m)
+	}
+	// Resolve select= against siblings, and check case= only appears under a select.
+	for i := range n.members {
+		m := &n.members[i]
+		if m.hints.sel != "" {
+			if union {
+				return nil, fmt.Errorf("%s member %s: hint select: the selector must be a sibling in a struct, not a union: %w", what, m.name, ErrBadHint)
+			}
+			sel, err := c.selector(n, m, what)
+			if err != nil {
+				return nil, err
+			}
+			m.sel = sel
+		} else if m.node.kind == kUnion {
+			for _, arm := range m.node.members {
+				if arm.hints.cases != nil {
+					return nil, fmt.Errorf("%s member %s: arm %s has case= but the union has no select=: %w", what, m.name, arm.name, ErrBadHint)
+				}
+			}
+		}
+	}
+	if !union {
+		for _, arm := range n.members {
+			if arm.hints.cases != nil {
+				return nil, fmt.Errorf("%s member %s: case= is only valid on a union arm: %w", what, arm.name, ErrBadHint)
+			}
+		}
+	}
+	return n, nil
+}
+
+func (c *compiler) selector(parent *node, m *member, what string) (*selector, error) {
+	mwhat := what + " member " + m.name
+	if m.node.kind != kUnion {
+		return nil, fmt.Errorf("%s: hint select: member is not a union: %w", mwhat, ErrBadHint)
+	}
+	var from *member
+	for i := range parent.members {
+		if parent.members[i].name == m.hints.sel {
+			from = &parent.members[i]
+		}
+	}
+	if from == nil || from == m {
+		return nil, fmt.Errorf("%s: hint select=%s: no such sibling member: %w", mwhat, m.hints.sel, ErrBadHint)
+	}
+	switch from.node.kind {
+	case kInt, kEnum, kBool:
+	default:
+		return nil, fmt.Errorf("%s: hint select=%s: selector is not an integer or enum: %w", mwhat, m.hints.sel, ErrBadHint)
+	}
+	s := &selector{from: from.node}
+	for i, arm := range m.node.members {
+		var ac armCase
+		ac.arm = i
+		for _, v := range arm.hints.cases {
+			n, err := parseInt(v)
+			if err != nil && from.node.kind == kEnum {
+				for _, ev := range from.node.enum {
+					if ev.Name == v {
+						n, err = int64(signExtend(ev.Value&mask(from.node.bits), from.node.bits, from.node.signed)), nil
+					}
+				}
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: arm %s: hint case=%s: %v: %w", mwhat, arm.name, v, err, ErrBadHint)
+			}
+			ac.vals = append(ac.vals, uint64(n))
+		}
+		if ac.vals != nil {
+			s.arms = append(s.arms, ac)
+		}
+	}
+	return s, nil
+}
+
+// member compiles the type of a struct/union member, including bitfields.
+func (c *compiler) member(bm btf.Member, what string, depth int) (*node, error) {
+	if bm.Type == nil {
+		return nil, fmt.Errorf("%s: no type: %w", what, ErrUnsupportedType)
+	}
+	if bm.BitfieldSize == 0 && bm.Offset%8 == 0 {
+		n, err := c.compile(bm.Type, what, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		n.off = uint32(bm.Offset / 8)
+		return n, nil
+	}
+	// Bitfield.
+	n, err := c.compile(bm.Type, what, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	switch n.kind {
+	case kInt, kEnum, kBool:
+	default:
+		return nil, fmt.Errorf("%s: bitfield of a non-integer type: %w", what, ErrUnsupportedType)
+	}
+	bits := uint64(bm.BitfieldSize)
+	if bits == 0 {
+		bits = uint64(n.size) * 8
+	}
+	if bits > 64 {
+		return nil, fmt.Errorf("%s: bitfield of %d bits: %w", what, bits, ErrUnsupportedType)
+	}
+	n.off = uint32(bm.Offset / 8)
+	n.bitOff = uint8(bm.Offset % 8)
+	n.bits = uint8(bits)
+	n.size = uint32((uint64(n.bitOff) + bits + 7) / 8)
+	return n, nil
+}
+
+func (c *compiler) compile(t btf.Type, what string, depth int) (*node, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("%s: nested too deeply: %w", what, ErrUnsupportedType)
+	}
+	switch v := resolve(t).(type) {
+	case *btf.Int:
+		switch v.Size {
+		case 1, 2, 4, 8:
+			n := &node{kind: kInt, size: v.Size, bits: uint8(v.Size * 8), signed: v.Encoding == btf.Signed}
+			if v.Encoding == btf.Bool {
+				n.kind = kBool
+			}
+			return n, nil
+		case 16:
+			return &node{kind: kInt128, size: 16, signed: v.Encoding == btf.Signed}, nil
+		}
+		return nil, fmt.Errorf("%s: integer %q of %d bytes: %w", what, v.Name, v.Size, ErrUnsupportedType)
+	case *btf.Enum:
+		switch v.Size {
+		case 1, 2, 4, 8:
+			return &node{kind: kEnum, size: v.Size, bits: uint8(v.Size * 8), signed: v.Signed, enum: v.Values}, nil
+		}
+		return nil, fmt.Errorf("%s: enum %q of %d bytes: %w", what, v.Name, v.Size, ErrUnsupportedType)
+	case *btf.Float:
+		switch v.Size {
+		case 4:
+			return &node{kind: kFloat32, size: 4}, nil
+		case 8:
+			return &node{kind: kFloat64, size: 8}, nil
+		}
+		return nil, fmt.Errorf("%s: float %q of %d bytes: %w", what, v.Name, v.Size, ErrUnsupportedType)
+	case *btf.Pointer:
+		return &node{kind: kPtr, size: 8, bits: 64}, nil
+	case *btf.Array:
+		if e, ok := resolve(v.Type).(*btf.Int); ok && e.Size == 1 && (e.Name == "char" || e.Encoding == btf.Char) {
+			return &node{kind: kString, size: v.Nelems, n: v.Nelems}, nil
+		}
+		elem, err := c.compile(v.Type, what, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		total := uint64(elem.size) * uint64(v.Nelems)
+		if total > maxSize {
+			return nil, fmt.Errorf("%s: array of %d bytes: %w", what, total, ErrUnsupportedType)
+		}
+		return &node{kind: kArray, size: uint32(total), elem: elem, n: v.Nelems}, nil
+	case *btf.Struct:
+		return c.composite(v.Members, v.Size, false, what+" (struct "+v.Name+")", depth+1, false)
+	case *btf.Union:
+		return c.composite(v.Members, v.Size, true, what+" (union "+v.Name+")", depth+1, false)
+	case nil:
+		return nil, fmt.Errorf("%s: no type: %w", what, ErrUnsupportedType)
+	default:
+		return nil, fmt.Errorf("%s: cannot decode %v: %w", what, v, ErrUnsupportedType)
+	}
+}
+
+// applyValueHints checks value hints against the node they apply to and stores them.
+func applyValueHints(n *node, h *hints, what string) error {
+	intLike := n.kind == kInt || n.kind == kEnum || n.kind == kBool
+	bad := func(hint, why string) error {
+		return fmt.Errorf("%s: hint %s: %s: %w", what, hint, why, ErrBadHint)
+	}
+	switch h.format {
+	case "":
+	case "hex":
+		if !intLike && n.kind != kPtr {
+			return bad("format=hex", "needs an integer")
+		}
+	case "ipv4":
+		if n.bits%8 != 0 || n.bitOff != 0 || n.size != 4 || !(n.kind == kInt || n.kind == kArray || n.kind == kString) {
+			return bad("format=ipv4", "needs a 4-byte integer or array")
+		}
+	case "ipv6":
+		if n.size != 16 || !(n.kind == kInt128 || n.kind == kArray || n.kind == kString) {
+			return bad("format=ipv6", "needs a 16-byte array")
+		}
+	}
+	if (h.mapped != nil || h.div != 0 || h.rel) && !intLike {
+		return bad("map/div/rel", "needs an integer")
+	}
+	n.format, n.mapped, n.div, n.rel = h.format, h.mapped, h.div, h.rel
+	if h.hasFmt {
+		switch h.fmt.verb {
+		case 's':
+		case 'd':
+			if !numeric(n) && n.kind != kInt128 {
+				return bad("fmt="+string(h.fmt.verb), "value is not a number (use %s)")
+			}
+		default:
+			if !numeric(n) {
+				return bad("fmt=%"+string(h.fmt.verb), "value is not a number (use %s)")
+			}
+		}
+	}
+	if h.sel != "" && n.kind != kUnion {
+		return bad("select", "member is not a union")
+	}
+	return nil
+}
+
+// numeric reports whether n renders as a number that numeric printf verbs can format.
+func numeric(n *node) bool {
+	if n.format != "" || n.mapped != nil {
+		return false
+	}
+	switch n.kind {
+	case kInt, kBool, kEnum, kFloat32, kFloat64, kPtr:
+		return true
+	}
+	return false
+}

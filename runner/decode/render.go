@@ -1,0 +1,606 @@
+package decode
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+	"net/netip"
+	"strconv"
+	"unicode/utf8"
+)
+
+func mask(bits uint8) uint64 {
+	if bits >= 64 {
+		return math.MaxUint64
+	}
+	return 1<<bits - 1
+}
+
+// signExtend sign-extends the low bits of v when signed is set.
+func signExtend(v uint64, bits uint8, signed bool) uint64 {
+	if !signed || bits >= 64 || bits == 0 {
+		return v
+	}
+	shift := 64 - bits
+	return uint64(int64(v<<shift) >> shift)
+}
+
+// readUint reads an integer-like node (int, bool, enum, pointer, bitfield) from d, which
+// starts at the node's first byte and holds n.size bytes. Signed values are sign-extended.
+func readUint(n *node, d []byte) uint64 {
+	var v uint64
+	if n.bitOff == 0 && n.bits == uint8(n.size*8) {
+		switch n.size {
+		case 1:
+			v = uint64(d[0])
+		case 2:
+			v = uint64(binary.LittleEndian.Uint16(d))
+		case 4:
+			v = uint64(binary.LittleEndian.Uint32(d))
+		case 8:
+			v = binary.LittleEndian.Uint64(d)
+		}
+		return signExtend(v, n.bits, n.signed)
+	}
+	sh := int(n.bitOff)
+	for i := 0; i < int(n.size) && i < len(d); i++ {
+		pos := 8*i - sh
+		b := uint64(d[i])
+		switch {
+		case pos < 0:
+			v |= b >> uint(-pos)
+		case pos < 64:
+			v |= b << uint(pos)
+		}
+	}
+	return signExtend(v&mask(n.bits), n.bits, n.signed)
+}
+
+func appendIntValue(dst []byte, n *node, v uint64) []byte {
+	if n.signed {
+		return strconv.AppendInt(dst, int64(v), 10)
+	}
+	return strconv.AppendUint(dst, v, 10)
+}
+
+// appendEnum appends NAME(value) or <UNKNOWN_VARIANT>(value), like eunomia.
+func appendEnum(dst []byte, n *node, v uint64) []byte {
+	m := mask(n.bits)
+	for i := range n.enum {
+		if n.enum[i].Value&m == v&m {
+			dst = append(dst, n.enum[i].Name...)
+			dst = append(dst, '(')
+			dst = appendIntValue(dst, n, v)
+			return append(dst, ')')
+		}
+	}
+	dst = append(dst, "<UNKNOWN_VARIANT>("...)
+	dst = appendIntValue(dst, n, v)
+	return append(dst, ')')
+}
+
+func appendHex(dst []byte, v uint64) []byte {
+	dst = append(dst, '0', 'x')
+	return strconv.AppendUint(dst, v, 16)
+}
+
+func appendInt128(dst []byte, d []byte, signed bool) []byte {
+	lo := binary.LittleEndian.Uint64(d[0:8])
+	hi := binary.LittleEndian.Uint64(d[8:16])
+	if signed && int64(hi) < 0 {
+		dst = append(dst, '-')
+		// Two's complement negation.
+		lo = ^lo + 1
+		hi = ^hi
+		if lo == 0 {
+			hi++
+		}
+	}
+	return appendUint128(dst, hi, lo)
+}
+
+func appendUint128(dst []byte, hi, lo uint64) []byte {
+	if hi == 0 {
+		return strconv.AppendUint(dst, lo, 10)
+	}
+	// Peel off 19-digit chunks from the right until the rest fits in 64 bits. The value is
+	// at least 2^64 > 1e19, so the rest is never zero.
+	const chunk = 1e19
+	var buf [40]byte
+	i := len(buf)
+	for hi != 0 {
+		var r uint64
+		lo, r = bits.Div64(hi%chunk, lo, chunk)
+		hi /= chunk
+		for range 19 {
+			i--
+			buf[i] = byte('0' + r%10)
+			r /= 10
+		}
+	}
+	dst = strconv.AppendUint(dst, lo, 10)
+	return append(dst, buf[i:]...)
+}
+
+// appendFloat appends f like serde_json (ryu): shortest round-trip digits, a ".0" suffix on
+// integral values, exponent form outside 1e-5..1e16; NaN and infinities become null.
+func appendFloat(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	var buf [32]byte
+	b := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	if b[0] == '-' {
+		dst = append(dst, '-')
+		b = b[1:]
+	}
+	e := 0
+	for e < len(b) && b[e] != 'e' {
+		e++
+	}
+	var digs [24]byte
+	nd := 0
+	for _, c := range b[:e] {
+		if c != '.' {
+			digs[nd] = c
+			nd++
+		}
+	}
+	exp := 0
+	neg := false
+	for _, c := range b[e+1:] {
+		switch {
+		case c == '-':
+			neg = true
+		case c >= '0' && c <= '9':
+			exp = exp*10 + int(c-'0')
+		}
+	}
+	if neg {
+		exp = -exp
+	}
+	k := exp - (nd - 1) // exponent of the last digit
+	kk := nd + k        // position of the decimal point
+	switch {
+	case k >= 0 && kk <= 16:
+		dst = append(dst, digs[:nd]...)
+		for range k {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, '.', '0')
+	case kk > 0 && kk <= 16:
+		dst = append(dst, digs[:kk]...)
+		dst = append(dst, '.')
+		dst = append(dst, digs[kk:nd]...)
+	case kk > -5 && kk <= 0:
+		dst = append(dst, '0', '.')
+		for range -kk {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, digs[:nd]...)
+	default:
+		dst = append(dst, digs[0])
+		if nd > 1 {
+			dst = append(dst, '.')
+			dst = append(dst, digs[1:nd]...)
+		}
+		dst = append(dst, 'e')
+		dst = strconv.AppendInt(dst, int64(kk-1), 10)
+	}
+	return dst
+}
+
+func readFloat(n *node, d []byte) float64 {
+	if n.kind == kFloat32 {
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(d)))
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(d))
+}
+
+// cstr returns the bytes of a char array up to the first NUL (all of it without one).
+func cstr(d []byte) []byte {
+	for i, c := range d {
+		if c == 0 {
+			return d[:i]
+		}
+	}
+	return d
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c >= 0x20:
+				dst = append(dst, c)
+			case c == '\n':
+				dst = append(dst, '\\', 'n')
+			case c == '\r':
+				dst = append(dst, '\\', 'r')
+			case c == '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			}
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+			i++
+			continue
+		}
+		dst = append(dst, s[i:i+size]...)
+		i += size
+	}
+	return append(dst, '"')
+}
+
+// appendTextString appends s raw, except control bytes, which would break the line, are
+// escaped as \n, \t, \r or \xNN.
+func appendTextString(dst, s []byte) []byte {
+	for _, c := range s {
+		switch {
+		case c >= 0x20 && c != 0x7f:
+			dst = append(dst, c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return dst
+}
+
+// appendFormatted renders a format= hint (ipv4, ipv6, hex) without quotes.
+func appendFormatted(dst []byte, n *node, d []byte) []byte {
+	switch n.format {
+	case "ipv4":
+		return netip.AddrFrom4([4]byte(d[:4])).AppendTo(dst)
+	case "ipv6":
+		return netip.AddrFrom16([16]byte(d[:16])).AppendTo(dst)
+	default: // hex
+		v := readUint(n, d)
+		if n.bits < 64 {
+			v &= mask(n.bits)
+		}
+		return appendHex(dst, v)
+	}
+}
+
+// appendJSON appends the JSON value of node n whose bytes start at d[0].
+func appendJSON(dst []byte, n *node, d []byte) []byte {
+	if n.format != "" {
+		dst = append(dst, '"')
+		dst = appendFormatted(dst, n, d)
+		return append(dst, '"')
+	}
+	switch n.kind {
+	case kInt:
+		return appendIntValue(dst, n, readUint(n, d))
+	case kBool:
+		if readUint(n, d) != 0 {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case kEnum:
+		dst = append(dst, '"')
+		dst = appendEnum(dst, n, readUint(n, d))
+		return append(dst, '"')
+	case kInt128:
+		dst = append(dst, '"')
+		dst = appendInt128(dst, d, n.signed)
+		return append(dst, '"')
+	case kFloat32, kFloat64:
+		return appendFloat(dst, readFloat(n, d))
+	case kPtr:
+		dst = append(dst, '"')
+		dst = appendHex(dst, readUint(n, d))
+		return append(dst, '"')
+	case kString:
+		return appendJSONString(dst, cstr(d[:n.size]))
+	case kArray:
+		dst = append(dst, '[')
+		es := n.elem.size
+		for i := uint32(0); i < n.n; i++ {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSON(dst, n.elem, d[i*es:(i+1)*es])
+		}
+		return append(dst, ']')
+	case kStruct, kUnion:
+		dst = append(dst, '{')
+		for i := range n.members {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, n.members[i].key...)
+			dst = appendMemberJSON(dst, &n.members[i], d)
+		}
+		return append(dst, '}')
+	}
+	return append(dst, "null"...)
+}
+
+// memberData returns the bytes of member m within its parent's data d.
+func memberData(m *member, d []byte) []byte {
+	return d[m.node.off : m.node.off+m.node.size]
+}
+
+// choose returns the union arm selected for m, whose parent's data is d.
+func choose(m *member, d []byte) *member {
+	from := m.sel.from
+	v := readUint(from, d[from.off:from.off+from.size])
+	for _, ac := range m.sel.arms {
+		for _, cv := range ac.vals {
+			if cv == v {
+				return &m.node.members[ac.arm]
+			}
+		}
+	}
+	return &m.node.members[0]
+}
+
+func appendMemberJSON(dst []byte, m *member, d []byte) []byte {
+	md := memberData(m, d)
+	if m.sel != nil && len(m.node.members) > 0 {
+		arm := choose(m, d)
+		return appendJSON(dst, arm.node, memberData(arm, md))
+	}
+	return appendJSON(dst, m.node, md)
+}
+
+// appendText appends the eunomia text value of n: strings raw, numbers plain, everything
+// else compact JSON. Value hints (format, map, div, rel) apply.
+func appendText(dst []byte, n *node, d []byte) []byte {
+	if n.format != "" {
+		return appendFormatted(dst, n, d)
+	}
+	switch n.kind {
+	case kInt, kBool, kEnum:
+		if n.mapped != nil || n.div != 0 || n.rel {
+			return appendScalar(dst, n, d, fmtSpec{prec: -1})
+		}
+		if n.kind == kEnum {
+			return appendEnum(dst, n, readUint(n, d))
+		}
+	case kInt128:
+		return appendInt128(dst, d, n.signed)
+	case kPtr:
+		return appendHex(dst, readUint(n, d))
+	case kString:
+		return appendTextString(dst, cstr(d[:n.size]))
+	}
+	return appendJSON(dst, n, d)
+}
+
+// appendScalar renders a numeric node per a printf verb (0 = default rendering), applying
+// rel, div and map.
+func appendScalar(dst []byte, n *node, d []byte, spec fmtSpec) []byte {
+	var (
+		isFloat bool
+		f       float64
+		v       uint64
+	)
+	switch n.kind {
+	case kFloat32, kFloat64:
+		isFloat, f = true, readFloat(n, d)
+	default:
+		v = readUint(n, d)
+	}
+	if n.mapped != nil {
+		for _, e := range n.mapped {
+			if uint64(e.val) == v {
+				return append(dst, e.text...)
+			}
+		}
+		return appendIntValue(dst, n, v)
+	}
+	signed := n.signed
+	if n.rel {
+		if !n.relSet {
+			n.relSet, n.relBase = true, v
+		}
+		v -= n.relBase
+		signed = true
+	}
+	if n.div != 0 {
+		isFloat = true
+		if signed {
+			f = float64(int64(v)) / n.div
+		} else {
+			f = float64(v) / n.div
+		}
+	}
+	verb := spec.verb
+	if verb == 0 || verb == 's' {
+		switch {
+		case isFloat && n.div != 0:
+			prec := spec.prec
+			if prec < 0 || verb == 's' {
+				prec = 2
+			}
+			return strconv.AppendFloat(dst, f, 'f', prec, 64)
+		case isFloat:
+			return appendFloat(dst, f)
+		case n.kind == kBool && !n.rel:
+			if v != 0 {
+				return append(dst, "true"...)
+			}
+			return append(dst, "false"...)
+		case n.kind == kEnum && !n.rel:
+			return appendEnum(dst, n, v)
+		case n.kind == kPtr:
+			return appendHex(dst, v)
+		}
+		if signed {
+			return strconv.AppendInt(dst, int64(v), 10)
+		}
+		return strconv.AppendUint(dst, v, 10)
+	}
+	if verb == 'f' {
+		if !isFloat {
+			if signed {
+				f = float64(int64(v))
+			} else {
+				f = float64(v)
+			}
+		}
+		prec := spec.prec
+		if prec < 0 {
+			prec = 6
+		}
+		return strconv.AppendFloat(dst, f, 'f', prec, 64)
+	}
+	// d, u, x
+	neg := false
+	if isFloat {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return strconv.AppendFloat(dst, f, 'f', -1, 64)
+		}
+		i := int64(f)
+		signed, v = true, uint64(i)
+	}
+	if verb != 'd' {
+		if !n.rel && n.bits > 0 {
+			v &= mask(n.bits)
+		}
+	} else if signed && int64(v) < 0 {
+		neg = true
+		v = -v
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	start := len(dst)
+	base := 10
+	if verb == 'x' {
+		base = 16
+	}
+	dst = strconv.AppendUint(dst, v, base)
+	if zeros := spec.prec - (len(dst) - start); zeros > 0 {
+		dst = insertPad(dst, start, zeros, '0')
+	}
+	return dst
+}
+
+// insertPad inserts count copies of c at dst[at:].
+func insertPad(dst []byte, at, count int, c byte) []byte {
+	end := len(dst)
+	for range count {
+		dst = append(dst, c)
+	}
+	copy(dst[at+count:], dst[at:end])
+	for i := at; i < at+count; i++ {
+		dst[i] = c
+	}
+	return dst
+}
+
+// pad applies width, alignment and %s precision to the cell starting at dst[start:].
+func pad(dst []byte, start int, spec fmtSpec, last bool) []byte {
+	if spec.verb == 's' && spec.prec >= 0 {
+		cell := dst[start:]
+		runes, i := 0, 0
+		for i < len(cell) && runes < spec.prec {
+			_, size := utf8.DecodeRune(cell[i:])
+			i += size
+			runes++
+		}
+		dst = dst[:start+i]
+	}
+	if spec.width == 0 {
+		return dst
+	}
+	count := spec.width - utf8.RuneCount(dst[start:])
+	if count <= 0 {
+		return dst
+	}
+	if spec.left {
+		if last {
+			return dst
+		}
+		for range count {
+			dst = append(dst, ' ')
+		}
+		return dst
+	}
+	return insertPad(dst, start, count, ' ')
+}
+
+func appendPadded(dst, s []byte, spec fmtSpec, last bool) []byte {
+	start := len(dst)
+	dst = append(dst, s...)
+	return pad(dst, start, spec, last)
+}
+
+// appendCell renders top-level member i formatted per spec (verb 0: default rendering).
+func (p *Plan) appendCell(dst, data []byte, i int, spec fmtSpec, last bool) []byte {
+	m := &p.root.members[i]
+	start := len(dst)
+	d := memberData(m, data)
+	switch {
+	case m.sel != nil && len(m.node.members) > 0:
+		arm := choose(m, data)
+		dst = appendText(dst, arm.node, memberData(arm, d))
+	case (spec.verb != 0 && spec.verb != 's' && numeric(m.node)) || (m.node.format == "" && (m.node.mapped != nil || m.node.div != 0 || m.node.rel)):
+		dst = appendScalar(dst, m.node, d, spec)
+	default:
+		dst = appendText(dst, m.node, d)
+	}
+	return pad(dst, start, spec, last)
+}
+
+func appendClock(dst []byte, h, m, s int) []byte {
+	return append(dst,
+		byte('0'+h/10), byte('0'+h%10), ':',
+		byte('0'+m/10), byte('0'+m%10), ':',
+		byte('0'+s/10), byte('0'+s%10))
+}
+
+// appendEunomia renders a row like eunomia's plain-text output.
+func (p *Plan) appendEunomia(dst, data []byte) []byte {
+	start := len(dst)
+	h, m, s := p.clock().Clock()
+	dst = appendClock(dst, h, m, s)
+	dst = append(dst, ' ')
+	for _, col := range p.cols {
+		if n := len(dst) - start; n < col.start {
+			for ; n < col.start; n++ {
+				dst = append(dst, ' ')
+			}
+		} else {
+			dst = append(dst, ' ')
+		}
+		dst = p.appendCell(dst, data, col.member, fmtSpec{}, true)
+	}
+	return dst
+}
+
+// appendBCC renders a row in the hinted, bcc-like layout.
+func (p *Plan) appendBCC(dst, data []byte) []byte {
+	if p.timeCol {
+		h, m, s := p.clock().Clock()
+		dst = appendClock(dst, h, m, s)
+	}
+	for i, col := range p.cols {
+		if i > 0 || p.timeCol {
+			dst = append(dst, ' ')
+		}
+		dst = p.appendCell(dst, data, col.member, col.spec, i == len(p.cols)-1)
+	}
+	return dst
+}
