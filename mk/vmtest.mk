@@ -1,0 +1,37 @@
+# Stock-kernel lane (issue 7): the privileged tests on Debian's 5.10, 6.1 and 6.12 kernels
+# under qemu TCG. See docs/kernels.md and test/vm/README.md.
+.PHONY: vmtest vmtest-docs attach-objs check-vmtest
+
+# Kernels to boot: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie).
+KERNELS       ?= 5.10 6.1 6.12
+# Test packages run inside each VM; packages without tests are skipped.
+VMTEST_PKGS   ?= ./test/attach ./runner ./examples/... ./ecli/...
+# Where the kernels are cached (outside the repository, kept across runs).
+VMTEST_CACHE  ?= /var/cache/ecli-vmtest
+# Build directory for test binaries, the initramfs and the serial logs.
+VMTEST_OUT    ?= build/vmtest
+# Per-kernel timeout (seconds) and how many kernels boot at once.
+VMTEST_TIMEOUT ?= 900
+VMTEST_JOBS   ?= 2
+
+ATTACH_SRCS := $(wildcard testdata/attach/*.bpf.c)
+ATTACH_OBJS := $(ATTACH_SRCS:.bpf.c=.bpf.o)
+
+attach-objs: $(ATTACH_OBJS) testdata/attach/uprobe_target ## rebuild testdata/attach objects
+
+testdata/attach/%.bpf.o: testdata/attach/%.bpf.c testdata/attach/common.h testdata/attach/event.h include/vmlinux/x86/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Iinclude/vmlinux/x86 -c $< -o $@
+	$(STRIP) -g $@
+
+testdata/attach/uprobe_target: testdata/attach/uprobe_target.c
+	gcc -static -nostdlib -O2 -fno-pie -no-pie -o $@ $<
+
+vmtest: ## privileged tests on Debian stock kernels under qemu (KERNELS="5.10 6.1 6.12")
+	VMTEST_CACHE=$(VMTEST_CACHE) $(GO) run ./test/vm -kernels "$(KERNELS)" -pkgs "$(VMTEST_PKGS)" \
+		-out $(VMTEST_OUT) -timeout $(VMTEST_TIMEOUT)s -jobs $(VMTEST_JOBS)
+
+vmtest-docs: ## run the lane on every kernel and rewrite docs/kernels.md from its results
+	VMTEST_CACHE=$(VMTEST_CACHE) $(GO) run ./test/vm -kernels "$(KERNELS)" -pkgs "$(VMTEST_PKGS)" \
+		-out $(VMTEST_OUT) -timeout $(VMTEST_TIMEOUT)s -jobs $(VMTEST_JOBS) -docs docs/kernels.md
+
+check-vmtest: vmtest ## the lane as `make check` runs it

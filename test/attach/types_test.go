@@ -1,0 +1,11 @@
+package attach
+
+import "github.com/cilium/ebpf"
+
+const (
+	ebpfRawTracepoint = ebpf.RawTracepoint
+	ebpfXDP           = ebpf.XDP
+	ebpfSchedCLS      = ebpf.SchedCLS
+	ebpfCGroupSKB     = ebpf.CGroupSKB
+	ebpfSocketFilter  = ebpf.SocketFilter
+)
