@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"ecli/runner"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError marks errors in how ecli was invoked (bad flags or arguments).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode prints err (with a hint where one helps) and returns the process exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(os.Stderr, "ecli: %v\n", err)
+	if h := hint(err); h != "" {
+		fmt.Fprintf(os.Stderr, "hint: %s\n", h)
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// hint returns advice for well-known failures, in one place.
+func hint(err error) string {
+	switch {
+	case errors.Is(err, runner.ErrPermission):
+		return "run as root (sudo), or grant CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for xdp/tc)"
+	case errors.Is(err, runner.ErrNoKernelBTF):
+		return "this kernel has no BTF; pass a BTF file for it with --btf FILE (e.g. from btfhub)"
+	case errors.Is(err, runner.ErrVerifier):
+		return "run again with --verbose for the full verifier log"
+	}
+	return ""
+}

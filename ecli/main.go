@@ -1,0 +1,38 @@
+// Command ecli runs packaged eBPF programs (eunomia-bpf compatible JSON packages).
+//
+// Each command lives in its own file and registers itself on rootCmd from init.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+var rootCmd = &cobra.Command{
+	Use:   "ecli",
+	Short: "Run packaged eBPF programs: one static binary, no compiler on the box",
+	Long: `ecli runs eBPF tools packaged as JSON (eunomia-bpf's package format):
+it loads the CO-RE object inside the package, turns the program's const volatile
+globals into flags, attaches every program and prints each event from BTF.
+
+  sudo ecli run tcpconnlat            run a built-in tool (see "ecli list")
+  sudo ecli run ./package.json -j     run a package file, JSON lines
+  sudo ecli run REGISTRY/REPO:TAG     run a package from an OCI registry`,
+	Version:       version,
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := rootCmd.ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(err))
+}

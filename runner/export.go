@@ -1,0 +1,165 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+
+	"ecli/runner/decode"
+)
+
+// exporter is one map whose contents ecli prints: a ring buffer or perf event array
+// streaming events, or a sampled map.
+type exporter struct {
+	meta    MapMeta
+	specMap *ebpf.MapSpec
+	name    string // map name in the object
+	plan    *decode.Plan
+	keyPlan *decode.Plan // sampled maps only
+}
+
+// specMapName finds the object's map for a skeleton map entry: by name, else by ident
+// (libbpf truncates internal map names: "client_b.rodata" has ident "rodata", which
+// cilium/ebpf calls ".rodata").
+func specMapName(spec *ebpf.CollectionSpec, mm MapMeta) (string, bool) {
+	if _, ok := spec.Maps[mm.Name]; ok && mm.Name != "" {
+		return mm.Name, true
+	}
+	if mm.Ident != "" {
+		if _, ok := spec.Maps[mm.Ident]; ok {
+			return mm.Ident, true
+		}
+		n := "." + strings.ReplaceAll(mm.Ident, "_", ".")
+		if _, ok := spec.Maps[n]; ok {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+func isStream(ms *ebpf.MapSpec) bool {
+	return ms.Type == ebpf.RingBuf || ms.Type == ebpf.PerfEventArray
+}
+
+// exporters works out what the package exports, with eunomia's rules: in single-export
+// mode the last map that is sampled or is a ring/perf buffer wins and its events are
+// export_types[0]; in multi-export mode every map with an export_config is an exporter.
+func (p *Package) exporters(opts decode.Options) ([]*exporter, error) {
+	spec := p.spec
+	var out []*exporter
+	for idx, mm := range p.Meta.Maps {
+		path := fmt.Sprintf("%s.bpf_skel.maps[%d]", p.Meta.path, idx)
+		path = strings.TrimPrefix(path, ".")
+		name, ok := specMapName(spec, mm)
+		if !ok {
+			if mm.Sample != nil || (p.Meta.MultipleExportTypes && mm.Export.Kind != ExportNone) {
+				return nil, badf(path, "map %q (ident %q) is not in the BPF object", mm.Name, mm.Ident)
+			}
+			continue
+		}
+		ms := spec.Maps[name]
+		if p.Meta.MultipleExportTypes {
+			if mm.Export.Kind == ExportNone || (mm.Sample == nil && !isStream(ms)) {
+				continue
+			}
+		} else if mm.Sample == nil && !isStream(ms) {
+			continue
+		}
+		e := &exporter{meta: mm, specMap: ms, name: name}
+		var err error
+		if e.plan, err = p.valuePlan(e, path, opts); err != nil {
+			return nil, err
+		}
+		if mm.Sample != nil {
+			if ms.Key == nil {
+				return nil, badf(path, "sampled map %s has no BTF key type (declare it with __type(key, ...))", name)
+			}
+			if e.keyPlan, err = decode.Compile(ms.Key, decode.Options{Flag: opts.Flag}); err != nil {
+				return nil, badf(path, "key of map %s: %v", name, err)
+			}
+		}
+		if p.Meta.MultipleExportTypes {
+			out = append(out, e)
+		} else {
+			out = []*exporter{e} // the last one wins, as in eunomia
+		}
+	}
+	return out, nil
+}
+
+func (p *Package) valuePlan(e *exporter, path string, opts decode.Options) (*decode.Plan, error) {
+	mm, ms := e.meta, e.specMap
+	if p.Meta.MultipleExportTypes {
+		switch mm.Export.Kind {
+		case ExportTypeID:
+			t, err := p.spec.Types.TypeByID(mm.Export.TypeID)
+			if err != nil {
+				return nil, badf(path+".export_config.btf_type_id", "type %d is not in the object's BTF", mm.Export.TypeID)
+			}
+			return compilePlan(t, path+".export_config.btf_type_id", opts)
+		case ExportMembers:
+			var members []decode.Member
+			for i, cm := range mm.Export.Members {
+				t, err := p.spec.Types.TypeByID(cm.TypeID)
+				if err != nil {
+					return nil, badf(fmt.Sprintf("%s.export_config.custom_members[%d].btf_type_id", path, i), "type %d is not in the object's BTF", cm.TypeID)
+				}
+				members = append(members, decode.Member{Name: cm.Name, Offset: cm.Offset, Type: t})
+			}
+			plan, err := decode.CompileMembers(e.name, 0, members, opts)
+			if err != nil {
+				return nil, badf(path+".export_config.custom_members", "%v", err)
+			}
+			return plan, nil
+		}
+		// "default": the map's BTF value type.
+		if ms.Value == nil {
+			return nil, badf(path+".export_config", "map %s has no BTF value type", e.name)
+		}
+		return compilePlan(ms.Value, path, opts)
+	}
+	if mm.Sample != nil {
+		if ms.Value == nil {
+			return nil, badf(path+".sample", "sampled map %s has no BTF value type (declare it with __type(value, ...))", e.name)
+		}
+		return compilePlan(ms.Value, path, opts)
+	}
+	if len(p.Meta.ExportTypes) == 0 {
+		return nil, badf(strings.TrimPrefix(p.Meta.path+".export_types", "."),
+			"map %s exports events but no export type is given (was the event header passed to the compiler?)", e.name)
+	}
+	et := p.Meta.ExportTypes[0]
+	types := p.spec.Types
+	if p.Meta.legacyBTF != nil {
+		types = p.Meta.legacyBTF
+	}
+	t, err := types.TypeByID(et.TypeID)
+	if err != nil {
+		return nil, badf(strings.TrimPrefix(p.Meta.path+".export_types[0].type_id", "."), "type %d is not in the BTF", et.TypeID)
+	}
+	return compilePlan(t, strings.TrimPrefix(p.Meta.path+".export_types[0]", "."), opts)
+}
+
+func compilePlan(t btf.Type, path string, opts decode.Options) (*decode.Plan, error) {
+	plan, err := decode.Compile(t, opts)
+	if err != nil {
+		return nil, badf(path, "%v", err)
+	}
+	return plan, nil
+}
+
+// ExportPlans compiles the decode plans of what the package exports, keyed by map name.
+// It needs no kernel and is what `ecli inspect` shows.
+func (p *Package) ExportPlans() (map[string]*decode.Plan, error) {
+	exps, err := p.exporters(decode.Options{Flag: p.BoolValue})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*decode.Plan, len(exps))
+	for _, e := range exps {
+		out[e.name] = e.plan
+	}
+	return out, nil
+}

@@ -1,0 +1,178 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// DefaultKernelBTF is where the running kernel's BTF is read from.
+const DefaultKernelBTF = "/sys/kernel/btf/vmlinux"
+
+// LoadOptions configure Load.
+type LoadOptions struct {
+	// KernelBTF is a BTF file for the running kernel. Empty means DefaultKernelBTF.
+	KernelBTF string
+	// Verbose keeps the full verifier log in ErrVerifier errors.
+	Verbose bool
+}
+
+// Instance is a loaded package: its collection, and once attached, its links.
+// Close releases everything it holds.
+type Instance struct {
+	pkg  *Package
+	coll *ebpf.Collection
+	spec *ebpf.CollectionSpec
+
+	mu      sync.Mutex
+	links   []link.Link
+	closers []func() error
+}
+
+var memlockOnce sync.Once
+
+// Load loads the package's object into the kernel, with the options set on p written to its
+// globals. Nothing is left loaded when it fails.
+func Load(p *Package, opts LoadOptions) (*Instance, error) {
+	memlockOnce.Do(func() { _ = rlimit.RemoveMemlock() })
+
+	spec := p.spec.Copy()
+	if err := p.applyOptions(spec); err != nil {
+		return nil, err
+	}
+	kbtf, err := kernelBTF(opts.KernelBTF)
+	if err != nil {
+		return nil, err
+	}
+	// Only load the programs the package lists; others in the object stay out of the kernel.
+	if len(p.Meta.Progs) > 0 {
+		keep := map[string]bool{}
+		for _, pm := range p.Meta.Progs {
+			keep[pm.Name] = true
+		}
+		for name := range spec.Programs {
+			if !keep[name] {
+				delete(spec.Programs, name)
+			}
+		}
+	}
+	copts := ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kbtf}}
+	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
+	if err != nil {
+		return nil, loadError(p, spec, err, opts.Verbose)
+	}
+	return &Instance{pkg: p, coll: coll, spec: spec}, nil
+}
+
+func kernelBTF(path string) (*btf.Spec, error) {
+	if path == "" {
+		if _, err := os.Stat(DefaultKernelBTF); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrNoKernelBTF, DefaultKernelBTF, errors.Unwrap(err))
+		}
+		spec, err := btf.LoadKernelSpec()
+		if err != nil {
+			return nil, fmt.Errorf("%w: reading %s: %v", ErrNoKernelBTF, DefaultKernelBTF, err)
+		}
+		return spec, nil
+	}
+	spec, err := btf.LoadSpec(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading %s: %v", ErrNoKernelBTF, path, err)
+	}
+	return spec, nil
+}
+
+// loadError turns a collection load error into one that names the program and section,
+// and wraps the right sentinel.
+func loadError(p *Package, spec *ebpf.CollectionSpec, err error, verbose bool) error {
+	var ve *ebpf.VerifierError
+	prog := failingProgram(spec, err)
+	where := ""
+	if prog != nil {
+		where = fmt.Sprintf("program %s (section %s): ", prog.Name, prog.SectionName)
+	}
+	if errors.As(err, &ve) {
+		if errors.Is(err, os.ErrPermission) && prog != nil && isTracingSection(prog.SectionName) {
+			return fmt.Errorf("%w: loading %sthe kernel refuses %s programs (EPERM)", ErrHookMissing, where, sectionFamily(prog.SectionName))
+		}
+		if errors.Is(err, os.ErrPermission) && os.Geteuid() != 0 {
+			return fmt.Errorf("loading %s%w", where, ErrPermission)
+		}
+		if verbose {
+			return fmt.Errorf("loading %s%w: %+v", where, ErrVerifier, ve)
+		}
+		return fmt.Errorf("loading %s%w: %v", where, ErrVerifier, ve)
+	}
+	if errors.Is(err, os.ErrPermission) {
+		if os.Geteuid() == 0 && prog != nil && isTracingSection(prog.SectionName) {
+			return fmt.Errorf("%w: loading %sthe kernel refuses %s programs (EPERM)", ErrHookMissing, where, sectionFamily(prog.SectionName))
+		}
+		return fmt.Errorf("loading %s%w", where, ErrPermission)
+	}
+	if errors.Is(err, btf.ErrNotFound) && prog != nil {
+		return fmt.Errorf("%w: loading %s%v", ErrHookMissing, where, err)
+	}
+	return fmt.Errorf("loading %s%w", where, err)
+}
+
+// failingProgram guesses which program an error from NewCollection is about: cilium/ebpf
+// prefixes errors with "program NAME:".
+func failingProgram(spec *ebpf.CollectionSpec, err error) *ebpf.ProgramSpec {
+	msg := err.Error()
+	for name, ps := range spec.Programs {
+		if strings.Contains(msg, "program "+name+":") {
+			return ps
+		}
+	}
+	return nil
+}
+
+func isTracingSection(sec string) bool {
+	switch sectionFamily(sec) {
+	case "fentry", "fexit", "fmod_ret", "lsm", "freplace":
+		return true
+	}
+	return false
+}
+
+// sectionFamily is the part of an ELF section name before the first '/' (or '.s/').
+func sectionFamily(sec string) string {
+	fam, _, _ := strings.Cut(sec, "/")
+	return strings.TrimSuffix(fam, ".s")
+}
+
+// Package returns the package the instance was loaded from.
+func (i *Instance) Package() *Package { return i.pkg }
+
+// Map returns a loaded map by its name in the object (e.g. "events", ".rodata").
+func (i *Instance) Map(name string) *ebpf.Map { return i.coll.Maps[name] }
+
+// Program returns a loaded program by name.
+func (i *Instance) Program(name string) *ebpf.Program { return i.coll.Programs[name] }
+
+// Close detaches every link and unloads every program and map. It is safe to call twice.
+func (i *Instance) Close() error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	var errs []error
+	for j := len(i.closers) - 1; j >= 0; j-- {
+		errs = append(errs, i.closers[j]())
+	}
+	i.closers = nil
+	for j := len(i.links) - 1; j >= 0; j-- {
+		errs = append(errs, i.links[j].Close())
+	}
+	i.links = nil
+	if i.coll != nil {
+		i.coll.Close()
+		i.coll = nil
+	}
+	return errors.Join(errs...)
+}
