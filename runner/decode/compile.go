@@ -491,7 +491,7 @@ func applyValueHints(n *node, h *hints, what string) error {
 		switch h.fmt.verb {
 		case 's':
 		case 'd':
-			if !numeric(n) && n.kind != kInt128 {
+			if !numeric(n) && n.kind != kInt128 && n.mapped == nil {
 				return bad("fmt="+string(h.fmt.verb), "value is not a number (use %s)")
 			}
 		default:
