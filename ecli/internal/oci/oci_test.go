@@ -581,4 +581,3 @@ esac
 		t.Errorf("Fetch with helper credentials: %v", err)
 	}
 }
-
