@@ -93,11 +93,12 @@ func runRun(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := fs.Parse(toolArgs); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			printToolHelp(cmd.OutOrStdout(), prog, pkg, fs, positional)
-			return nil
-		}
+	err = fs.Parse(toolArgs)
+	if errors.Is(err, pflag.ErrHelp) || fs.Lookup("help").Changed {
+		printToolHelp(cmd.OutOrStdout(), prog, pkg, fs, positional)
+		return nil
+	}
+	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", prog, err)}
 	}
 	if err := applyToolFlags(pkg, fs, positional); err != nil {
@@ -358,7 +359,21 @@ func printToolHelp(w io.Writer, prog string, pkg *runner.Package, fs *pflag.Flag
 		}
 		fmt.Fprintf(w, "\nArguments:\n  %-20s %s\n", mv, positional.Help)
 	}
-	fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
+	tool, own := pflag.NewFlagSet("tool", pflag.ContinueOnError), pflag.NewFlagSet("ecli", pflag.ContinueOnError)
+	tool.SortFlags, own.SortFlags = false, true
+	fs.VisitAll(func(f *pflag.Flag) {
+		if pkg.OptionByFlag(f.Name) != nil {
+			tool.AddFlag(f)
+		} else if f.Name != "help" {
+			own.AddFlag(f)
+		}
+	})
+	if tool.HasFlags() {
+		fmt.Fprintf(w, "\nTool flags:\n%s", tool.FlagUsages())
+	} else {
+		fmt.Fprintf(w, "\nThis tool has no flags of its own.\n")
+	}
+	fmt.Fprintf(w, "\necli flags:\n%s", own.FlagUsages())
 	if m.Doc.Details != "" {
 		fmt.Fprintf(w, "\n%s\n", m.Doc.Details)
 	}

@@ -92,6 +92,17 @@ func (p *Package) Option(name string) *Option {
 	return nil
 }
 
+// OptionByFlag returns the option whose long flag (as spelled on the command line) is
+// name, or nil.
+func (p *Package) OptionByFlag(name string) *Option {
+	for _, o := range p.opts {
+		if o.FlagName() == name {
+			return o
+		}
+	}
+	return nil
+}
+
 // SetOption parses value for the option of variable name and remembers it for Load.
 // For bool options in BoolDisable mode, "true" means the flag was given (value false).
 func (p *Package) SetOption(name, value string) error {
@@ -149,7 +160,10 @@ func (p *Package) buildOptions() error {
 				o.Type = typeString(o.btfType)
 			}
 			if err := o.classify(); err != nil {
-				return badf(path+".type", "variable %s: %v", v.Name, err)
+				if v.Value != "" || v.Cmdarg.Default != "" {
+					return badf(path+".type", "variable %s: %v", v.Name, err)
+				}
+				continue // not settable from the command line, and nothing to set
 			}
 			if v.Cmdarg.Long != "" {
 				o.Long = v.Cmdarg.Long
@@ -159,7 +173,7 @@ func (p *Package) buildOptions() error {
 				o.Help = v.Cmdarg.Help
 			}
 			if o.Help == "" {
-				o.Help = fmt.Sprintf("set value of `%s` variable %s", o.Type, v.Name)
+				o.Help = fmt.Sprintf("set the %s variable %s", o.Type, v.Name)
 			}
 			def, defPath := v.Cmdarg.Default, path+".cmdarg.default"
 			if def == "" {
