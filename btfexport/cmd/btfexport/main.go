@@ -1,6 +1,7 @@
 // Command btfexport turns a compiled BPF object into an eunomia-compatible package.json.
 //
 //	btfexport [-o package.json] [-src tool.bpf.c] [-name tool] tool.bpf.o [tool.h]
+//	btfexport -header-structs tool.h
 //
 // The header's structs become meta.export_types (after the value types of ring and perf
 // buffers); -src names the C source whose `///` doc comments (@cmdarg, @description,
@@ -30,6 +31,7 @@ func run(args []string) error {
 	out := fs.String("o", "package.json", "output `file` (- for stdout)")
 	src := fs.String("src", "", "C source `file` to read doc comments from")
 	name := fs.String("name", "", "tool `name` (default: the object's file name up to its first dot)")
+	structs := fs.Bool("header-structs", false, "only print the struct names the header given as the only argument defines, one per line (ecc's rule)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: btfexport [-o package.json] [-src tool.bpf.c] [-name tool] tool.bpf.o [tool.h]")
 		fs.PrintDefaults()
@@ -39,6 +41,19 @@ func run(args []string) error {
 			return nil
 		}
 		return err
+	}
+	if *structs {
+		if fs.NArg() != 1 {
+			return errors.New("-header-structs: want exactly one header")
+		}
+		h, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		for _, s := range btfexport.HeaderStructs(h) {
+			fmt.Println(s)
+		}
+		return nil
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
 		fs.Usage()

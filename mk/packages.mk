@@ -1,0 +1,37 @@
+# Packages: every examples/<tool>/<tool>.bpf.c (+ optional <tool>.h) -> packages/<tool>.json,
+# compiled with the host's clang-19 by docker/build-package.sh (the same script the compile
+# image runs, so both give identical bytes). See docs/compile.md.
+.PHONY: packages check-packages btfexport
+
+BTFEXPORT ?= bin/btfexport
+BUILD_PACKAGE := docker/build-package.sh
+VMLINUX_H := include/vmlinux/x86/vmlinux.h
+
+btfexport: ## build bin/btfexport (static)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BTFEXPORT) ./btfexport/cmd/btfexport
+
+$(BTFEXPORT): FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BTFEXPORT) ./btfexport/cmd/btfexport
+
+.PHONY: FORCE
+FORCE:
+
+# ecli_package(OUT.json, SRC.bpf.c[, HEADER.h]): a rule building one package. Other areas
+# (test programs) reuse it:  $(eval $(call ecli_package,testdata/x/x.json,testdata/x/x.bpf.c))
+# Without a third argument, SRC's sibling <name>.h is the header when it exists.
+define ecli_package
+$(1): $(2) $(or $(3),$(wildcard $(patsubst %.bpf.c,%.h,$(2)))) $(BTFEXPORT) $(BUILD_PACKAGE) $(VMLINUX_H)
+	CLANG=$(CLANG) STRIP=$(STRIP) BTFEXPORT=$(BTFEXPORT) $(BUILD_PACKAGE) -o $(1) $(2) $(or $(3),$(wildcard $(patsubst %.bpf.c,%.h,$(2))))
+endef
+
+EXAMPLE_TOOLS := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.bpf.c))))
+EXAMPLE_TOOLS := $(foreach t,$(EXAMPLE_TOOLS),$(if $(wildcard examples/$(t)/$(t).bpf.c),$(t)))
+PACKAGES := $(foreach t,$(EXAMPLE_TOOLS),packages/$(t).json)
+$(foreach t,$(EXAMPLE_TOOLS),$(eval $(call ecli_package,packages/$(t).json,examples/$(t)/$(t).bpf.c)))
+
+packages: $(PACKAGES) ## compile examples/<tool>/ into packages/<tool>.json (host clang-19)
+
+check-packages: ## rebuild packages/ and fail if it differs from what is committed
+	$(MAKE) --no-print-directory --always-make packages
+	@git diff --exit-code --stat -- packages/ && test -z "$$(git status --porcelain -- packages/)" \
+	  || { echo "packages/ is stale: run make packages and commit"; git status --short -- packages/; exit 1; }
