@@ -16,12 +16,17 @@ VMTEST_JOBS   ?= 2
 
 ATTACH_SRCS := $(wildcard testdata/attach/*.bpf.c)
 ATTACH_OBJS := $(ATTACH_SRCS:.bpf.c=.bpf.o)
+ATTACH_PKGS := $(ATTACH_SRCS:.bpf.c=.json)
 
-attach-objs: $(ATTACH_OBJS) testdata/attach/uprobe_target ## rebuild testdata/attach objects
+# The per-attach-type test packages (test/attach): object, then package.json via btfexport.
+attach-objs: $(ATTACH_PKGS) testdata/attach/uprobe_target ## rebuild testdata/attach objects and packages
 
 testdata/attach/%.bpf.o: testdata/attach/%.bpf.c testdata/attach/common.h testdata/attach/event.h include/vmlinux/x86/vmlinux.h
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Iinclude/vmlinux/x86 -c $< -o $@
 	$(STRIP) -g $@
+
+testdata/attach/%.json: testdata/attach/%.bpf.o
+	$(GO) run ./btfexport/cmd/btfexport -o $@ -src $(<:.bpf.o=.bpf.c) $< $(if $(filter ringbuf perfbuf,$*),testdata/attach/event.h)
 
 testdata/attach/uprobe_target: testdata/attach/uprobe_target.c
 	gcc -static -nostdlib -O2 -fno-pie -no-pie -o $@ $<

@@ -175,7 +175,7 @@ var attachCases = []attachCase{
 	{"tp_btf", probeLoad("tp_btf"), tgidOnly, getppid},
 	{"perf_event", probePerfEvent, tgidOnly, spin},
 	{"xdp", probeProgType(ebpfXDP), udpListener, sendUDP},
-	{"tc", probeProgType(ebpfSchedCLS), udpListener, sendUDP},
+	{"tc", probeTCX, udpListener, sendUDP},
 	{"cgroup_skb", probeProgType(ebpfCGroupSKB), udpListener, sendUDP},
 	{"socket", probeProgType(ebpfSocketFilter), udpListener, sendUDP},
 }
@@ -199,7 +199,12 @@ func TestAttach(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s has the %s hook, but: %v", kernelRelease(), c.name, err)
 			}
-			defer inst.Close()
+			closed := false
+			defer func() {
+				if !closed {
+					inst.Close()
+				}
+			}()
 			hits := inst.Map("hits")
 			if hits == nil {
 				t.Fatal("no map hits")
@@ -212,6 +217,7 @@ func TestAttach(t *testing.T) {
 			if n < min || n > max {
 				t.Fatalf("%s on %s: %d hits, want %d..%d", c.name, kernelRelease(), n, min, max)
 			}
+			closed = true
 			if err := inst.Close(); err != nil {
 				t.Fatalf("closing: %v", err)
 			}

@@ -5,7 +5,6 @@ import "github.com/cilium/ebpf"
 const (
 	ebpfRawTracepoint = ebpf.RawTracepoint
 	ebpfXDP           = ebpf.XDP
-	ebpfSchedCLS      = ebpf.SchedCLS
 	ebpfCGroupSKB     = ebpf.CGroupSKB
 	ebpfSocketFilter  = ebpf.SocketFilter
 )

@@ -37,6 +37,10 @@ var (
 )
 
 func (r *result) parse(line string) {
+	// The console may put terminal escapes in front of a marker.
+	if i := strings.Index(line, "ECLI-VMTEST "); i > 0 {
+		line = line[i:]
+	}
 	switch {
 	case strings.HasPrefix(line, "ECLI-VMTEST KERNEL "):
 		r.release = strings.TrimPrefix(line, "ECLI-VMTEST KERNEL ")
