@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"ecli/ecli/internal/oci"
+	"ecli/runner"
+)
+
+type pullFlags struct {
+	oci    ociFlags
+	output string
+}
+
+var pullOpts pullFlags
+
+var pullCmd = &cobra.Command{
+	Use:   "pull [flags] REF",
+	Short: "Download a package from an OCI registry into the cache (and optionally a file)",
+	Long: `Download an ecli package from an OCI registry into the local cache, so that
+"ecli run REF" works offline afterwards, and print the manifest digest.
+
+REF is REGISTRY/REPOSITORY[:TAG] or REGISTRY/REPOSITORY@sha256:DIGEST. pull always
+asks the registry what a tag points to now; blobs already in the cache are not
+downloaded again. Every blob is checked against its digest before it is cached.
+With -o the package.json is also written to FILE (- for standard output).`,
+	Example: `  ecli pull localhost:5000/tools/tcpconnlat:v1
+  ecli pull localhost:5000/tools/tcpconnlat:v1 -o tcpconnlat.json`,
+	Args: cobra.ExactArgs(1),
+	RunE: runPull,
+}
+
+func init() {
+	fs := pullCmd.Flags()
+	registerRemoteFlags(fs, &pullOpts.oci)
+	fs.StringVarP(&pullOpts.output, "output", "o", "", "also write the package to `FILE` (- for standard output)")
+	rootCmd.AddCommand(pullCmd)
+}
+
+func runPull(cmd *cobra.Command, args []string) error {
+	ref := args[0]
+	if _, err := oci.ParseReference(ref); err != nil {
+		return usageError{fmt.Errorf("pull: %w", err)}
+	}
+	c, err := pullOpts.oci.client()
+	if err != nil {
+		return err
+	}
+	data, desc, err := c.Fetch(cmd.Context(), ref, oci.PullAlways)
+	if err != nil {
+		return err
+	}
+	// Only what ecli can run is useful to pull: say so now, not at run time.
+	if _, err := runner.Parse(data); err != nil {
+		return fmt.Errorf("%s: %w", ref, err)
+	}
+	switch pullOpts.output {
+	case "":
+	case "-":
+		if _, err := cmd.OutOrStdout().Write(data); err != nil {
+			return fmt.Errorf("writing package: %w", err)
+		}
+		fmt.Fprintln(cmd.ErrOrStderr(), desc.Digest)
+		return nil
+	default:
+		if err := writeFileAtomic(pullOpts.output, data); err != nil {
+			return fmt.Errorf("writing package: %w", err)
+		}
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), desc.Digest)
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it into place.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
