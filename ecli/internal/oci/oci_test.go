@@ -13,6 +13,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+
+	"ecli/ecli/internal/oci/ocitest"
 	"oras.land/oras-go/v2/registry/remote"
 )
 
@@ -199,7 +201,7 @@ func TestParseManifestRejects(t *testing.T) {
 // TestRoundTrip pushes to a real registry (plain HTTP on loopback, no auth) and pulls back by
 // tag and by digest, then works offline from the cache.
 func TestRoundTrip(t *testing.T) {
-	reg := startRegistry(t, registryOptions{})
+	reg := ocitest.Start(t, ocitest.Options{})
 	ctx := testContext(t)
 	data := readTestdata(t, "int128.json")
 	var progress bytes.Buffer
@@ -260,7 +262,7 @@ func TestRoundTrip(t *testing.T) {
 
 	// Registry gone: cached tag and digest still resolve, "always" fails, "never" on an
 	// empty cache fails.
-	reg.stop(t)
+	reg.Stop(t)
 	for _, r := range []string{ref, byDigest} {
 		got, d, err := c.Fetch(ctx, r, PullMissing)
 		if err != nil {
@@ -287,7 +289,7 @@ func TestRoundTrip(t *testing.T) {
 
 // TestCacheCorruption: a cached blob that no longer matches its digest is never returned.
 func TestCacheCorruption(t *testing.T) {
-	reg := startRegistry(t, registryOptions{})
+	reg := ocitest.Start(t, ocitest.Options{})
 	ctx := testContext(t)
 	data := readTestdata(t, "int128.json")
 	c := newTestClient(t, Options{})
@@ -312,7 +314,7 @@ func TestCacheCorruption(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	reg := startRegistry(t, registryOptions{})
+	reg := ocitest.Start(t, ocitest.Options{})
 	ctx := testContext(t)
 	c := newTestClient(t, Options{})
 	data := readTestdata(t, "int128.json")
@@ -393,7 +395,7 @@ func TestErrors(t *testing.T) {
 // TestTamperedBlob corrupts the package blob on the registry's disk: the pull must fail with a
 // digest mismatch and leave nothing in the cache.
 func TestTamperedBlob(t *testing.T) {
-	reg := startRegistry(t, registryOptions{})
+	reg := ocitest.Start(t, ocitest.Options{})
 	ctx := testContext(t)
 	data := readTestdata(t, "int128.json")
 	c := newTestClient(t, Options{})
@@ -401,7 +403,7 @@ func TestTamperedBlob(t *testing.T) {
 	if _, err := c.Push(ctx, ref, data, PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	blob := reg.blobFile(digest.FromBytes(data).Encoded())
+	blob := reg.BlobFile(digest.FromBytes(data).Encoded())
 	stored, err := os.ReadFile(blob)
 	if err != nil {
 		t.Fatalf("reading the registry's blob: %v", err)
@@ -437,7 +439,7 @@ func TestTamperedBlob(t *testing.T) {
 
 // TestAuthTLS: a registry with htpasswd basic auth and a certificate from a test CA.
 func TestAuthTLS(t *testing.T) {
-	reg := startRegistry(t, registryOptions{TLS: true, Auth: true})
+	reg := ocitest.Start(t, ocitest.Options{TLS: true, Auth: true})
 	ctx := testContext(t)
 	data := readTestdata(t, "int128.json")
 	ref := reg.Host + "/tools/int128:v1"
@@ -518,7 +520,7 @@ func TestAuthTLS(t *testing.T) {
 // TestCredentialHelper: credentials kept by a docker credential helper (credHelpers in
 // config.json) are used for pulls and written by Login.
 func TestCredentialHelper(t *testing.T) {
-	reg := startRegistry(t, registryOptions{TLS: true, Auth: true})
+	reg := ocitest.Start(t, ocitest.Options{TLS: true, Auth: true})
 	ctx := testContext(t)
 	dir := t.TempDir()
 	store := filepath.Join(dir, "helper-store")
