@@ -18,7 +18,7 @@ type docBlock struct {
 }
 
 // blockCommands are doxygen block commands whose text is always kept as a string.
-var blockCommands = map[string]bool{"brief": true, "details": true}
+var blockCommands = map[string]bool{"brief": true, "details": true, "version": true}
 
 // scanDocComments finds ecc-style doc comments in C source: runs of lines starting with `///`
 // directly above a declaration (blank lines in between are allowed). Within a run,
@@ -27,7 +27,7 @@ var blockCommands = map[string]bool{"brief": true, "details": true}
 //     string otherwise; a bare `@key` is true; following lines that do not start with `@` and
 //     are not empty continue VALUE (so a JSON object may span lines);
 //   - text before the first `@key` line is the `description` (JSON if valid, else a string);
-//   - `@brief` and `@details` are always strings.
+//   - `@brief`, `@details` and `@version` are always strings.
 //
 // This is a line-based subset of what ecc gets from libclang: `/** */` comments, `//!` and
 // doxygen markup other than the above are ignored.

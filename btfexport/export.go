@@ -289,6 +289,9 @@ func Export(obj []byte, opts Options) (*Package, error) {
 		}
 		pkg.Meta.ExportTypes = append(pkg.Meta.ExportTypes, et)
 	}
+	if err := multipleExports(cs, skel.Maps, maps, pkg); err != nil {
+		return nil, err
+	}
 	if err := verifyTypeIDs(obj, pkg.Meta.ExportTypes); err != nil {
 		return nil, err
 	}
@@ -618,6 +621,55 @@ func exportTypes(cs *ebpf.CollectionSpec, maps []string, opts Options) ([]*btf.S
 		}
 	}
 	return out, nil
+}
+
+// multipleExports switches the package to eunomia's multiple-export mode when more than one
+// map exports (ring buffers, perf buffers, sampled maps): in single-export mode eunomia would
+// read only the last of them and decode it with export_types[0]. Each ring/perf buffer then
+// names its value struct ({"btf_type_id": N}, falling back to export_types[0]) and each
+// sampled map uses its BTF value type ("default"). An explicit @export_config is kept.
+func multipleExports(cs *ebpf.CollectionSpec, metas []Map, names []string, pkg *Package) error {
+	var exporters []int
+	for i, n := range names {
+		m := cs.Maps[n]
+		if _, sampled := metas[i].Extra["sample"]; sampled || m.Type == ebpf.RingBuf || m.Type == ebpf.PerfEventArray {
+			exporters = append(exporters, i)
+		}
+	}
+	if len(exporters) < 2 {
+		return nil
+	}
+	pkg.Meta.EnableMultipleExportTypes = true
+	for _, i := range exporters {
+		if _, ok := metas[i].Extra["export_config"]; ok {
+			continue
+		}
+		m := cs.Maps[names[i]]
+		var cfg json.RawMessage
+		switch {
+		case metas[i].Extra["sample"] != nil:
+			cfg = json.RawMessage(`"default"`)
+		default:
+			var id btf.TypeID
+			if s, ok := underlying(m.Value).(*btf.Struct); ok && m.Value != nil {
+				tid, err := cs.Types.TypeID(s)
+				if err != nil {
+					return fmt.Errorf("finding type id of map %s value: %w", names[i], err)
+				}
+				id = tid
+			} else if len(pkg.Meta.ExportTypes) > 0 {
+				id = pkg.Meta.ExportTypes[0].TypeID
+			} else {
+				continue
+			}
+			cfg = json.RawMessage(fmt.Sprintf(`{"btf_type_id":%d}`, id))
+		}
+		if metas[i].Extra == nil {
+			metas[i].Extra = fields{}
+		}
+		metas[i].Extra["export_config"] = cfg
+	}
+	return nil
 }
 
 func exportType(spec *btf.Spec, s *btf.Struct) (ExportType, error) {
