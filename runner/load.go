@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -47,6 +48,9 @@ func Load(p *Package, opts LoadOptions) (*Instance, error) {
 	if err := p.applyOptions(spec); err != nil {
 		return nil, err
 	}
+	if err := bakeVariables(spec); err != nil {
+		return nil, err
+	}
 	kbtf, err := kernelBTF(opts.KernelBTF)
 	if err != nil {
 		return nil, err
@@ -69,6 +73,37 @@ func Load(p *Package, opts LoadOptions) (*Instance, error) {
 		return nil, loadError(p, spec, err, opts.Verbose)
 	}
 	return &Instance{pkg: p, coll: coll, spec: spec}, nil
+}
+
+// bakeVariables writes the globals' values into their data section maps and drops the
+// VariableSpecs. Without VariableSpecs cilium/ebpf does not mmap the data sections, whose
+// mappings would otherwise keep the maps alive after Close until the next GC.
+func bakeVariables(spec *ebpf.CollectionSpec) error {
+	for name, vs := range spec.Variables {
+		ms := spec.Maps[vs.SectionName]
+		if ms == nil || len(ms.Contents) > 1 {
+			continue
+		}
+		if len(ms.Contents) == 0 {
+			if bytes.Count(vs.Value, []byte{0}) == len(vs.Value) {
+				continue // zero, as the section starts
+			}
+			ms.Contents = []ebpf.MapKV{{Key: uint32(0), Value: make([]byte, ms.ValueSize)}}
+		}
+		data, ok := ms.Contents[0].Value.([]byte)
+		if !ok {
+			return fmt.Errorf("data section %s: unexpected contents %T", vs.SectionName, ms.Contents[0].Value)
+		}
+		end := int(vs.Offset) + len(vs.Value)
+		if end > len(data) {
+			return fmt.Errorf("variable %s exceeds its section %s", name, vs.SectionName)
+		}
+		data = bytes.Clone(data)
+		copy(data[vs.Offset:end], vs.Value)
+		ms.Contents[0].Value = data
+	}
+	spec.Variables = nil
+	return nil
 }
 
 func kernelBTF(path string) (*btf.Spec, error) {
@@ -156,6 +191,30 @@ func (i *Instance) Map(name string) *ebpf.Map { return i.coll.Maps[name] }
 
 // Program returns a loaded program by name.
 func (i *Instance) Program(name string) *ebpf.Program { return i.coll.Programs[name] }
+
+// ObjectIDs returns the kernel ids of the instance's programs and maps (for leak checks).
+func (i *Instance) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.coll == nil {
+		return nil, nil
+	}
+	for _, p := range i.coll.Programs {
+		if info, err := p.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				progs = append(progs, id)
+			}
+		}
+	}
+	for _, m := range i.coll.Maps {
+		if info, err := m.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				maps = append(maps, id)
+			}
+		}
+	}
+	return progs, maps
+}
 
 // Close detaches every link and unloads every program and map. It is safe to call twice.
 func (i *Instance) Close() error {

@@ -4,8 +4,10 @@ package testutils
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -127,4 +129,47 @@ func CheckNoLeaks(tb testing.TB, before Objects, names ...string) {
 			tb.Errorf("link %d is still attached", id)
 		}
 	}
+}
+
+// CheckGone fails the test when any of the given program or map ids still exists in the
+// kernel: use it after Close with the ids of the objects a test loaded. The kernel frees
+// maps after an RCU grace period once their last program is gone, so it waits up to 5s.
+func CheckGone(tb testing.TB, progs []ebpf.ProgramID, maps []ebpf.MapID) {
+	tb.Helper()
+	var left []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		left = left[:0]
+		for _, id := range progs {
+			if p, err := ebpf.NewProgramFromID(id); err == nil {
+				left = append(left, fmt.Sprintf("program %q (id %d)", progName(p), id))
+				p.Close()
+			}
+		}
+		for _, id := range maps {
+			if m, err := ebpf.NewMapFromID(id); err == nil {
+				left = append(left, fmt.Sprintf("map %q (id %d)", mapName(m), id))
+				m.Close()
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, l := range left {
+		tb.Errorf("%s is still in the kernel after Close", l)
+	}
+}
+
+func progName(p *ebpf.Program) string {
+	if info, err := p.Info(); err == nil {
+		return info.Name
+	}
+	return ""
+}
+
+func mapName(m *ebpf.Map) string {
+	if info, err := m.Info(); err == nil {
+		return info.Name
+	}
+	return ""
 }

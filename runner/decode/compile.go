@@ -450,7 +450,13 @@ func (c *compiler) compile(t btf.Type, what string, depth int) (*node, error) {
 		if total > maxSize {
 			return nil, fmt.Errorf("%s: array of %d bytes: %w", what, total, ErrUnsupportedType)
 		}
-		return &node{kind: kArray, size: uint32(total), elem: elem, n: v.Nelems}, nil
+		n := v.Nelems
+		if elem.size == 0 {
+			// Elements without bytes carry no data; do not let a huge count of them blow up
+			// every line.
+			n = 0
+		}
+		return &node{kind: kArray, size: uint32(total), elem: elem, n: n}, nil
 	case *btf.Struct:
 		return c.composite(v.Members, v.Size, false, what+" (struct "+v.Name+")", depth+1, false)
 	case *btf.Union:
