@@ -355,4 +355,3 @@ func TestLoadErrors(t *testing.T) {
 		}
 	})
 }
-
