@@ -5,11 +5,11 @@
 # Kernels to boot: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie).
 KERNELS       ?= 5.10 6.1 6.12
 # Test packages run inside each VM; packages without tests are skipped.
-VMTEST_PKGS   ?= ./test/attach ./runner ./examples/... ./ecli/...
+VMTEST_PKGS   ?= ./test/... ./runner ./examples/...
 # Where the kernels are cached (outside the repository, kept across runs).
 VMTEST_CACHE  ?= /var/cache/ecli-vmtest
 # Build directory for test binaries, the initramfs and the serial logs.
-VMTEST_OUT    ?= build/vmtest
+VMTEST_OUT    ?= test/vm/out
 # Per-kernel timeout (seconds) and how many kernels boot at once.
 VMTEST_TIMEOUT ?= 900
 VMTEST_JOBS   ?= 2

@@ -66,7 +66,11 @@ func probeLoad(name string) hookProbe {
 		}
 		const enotsupp = unix.Errno(524)
 		if errors.Is(err, unix.EPERM) || errors.Is(err, enotsupp) || errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL) {
-			return false, fmt.Sprintf("kernel refuses to load %s programs: %v", name, firstLine(err))
+			var errno unix.Errno
+			if errors.As(err, &errno) {
+				return false, fmt.Sprintf("the kernel refuses to load %s programs (%s: %v)", name, unix.ErrnoName(errno), errno)
+			}
+			return false, fmt.Sprintf("the kernel refuses to load %s programs: %v", name, firstLine(err))
 		}
 		return true, ""
 	}
@@ -122,7 +126,7 @@ func probeTCX() (bool, string) {
 	defer prog.Close()
 	l, err := link.AttachTCX(link.TCXOptions{Interface: 1, Program: prog, Attach: ebpf.AttachTCXIngress})
 	if errors.Is(err, ebpf.ErrNotSupported) {
-		return false, "no tcx links (" + firstLine(err) + "), which the runner uses for tc programs"
+		return false, "no tcx links (Linux 6.6+), which the runner uses for tc programs"
 	}
 	if err == nil {
 		l.Close()

@@ -83,6 +83,7 @@ func lane(kernels, pkgs []string, out string, timeout time.Duration, jobs int, d
 		}
 	}
 	fmt.Printf("vmtest: total %.1fs\n", time.Since(start).Seconds())
+	laneJobs, laneElapsed = jobs, time.Since(start)
 	if docs != "" {
 		if err := writeDocs(docs, results, kernels, pkgs); err != nil {
 			return err
@@ -143,7 +144,7 @@ func buildInitramfs(pkgs []string, out string) (string, error) {
 		dir := filepath.Join(root, "src", rel)
 		bin := filepath.Join(dir, filepath.Base(rel)+".test")
 		// Not stripped: tests may uprobe their own binary.
-		cmd := exec.Command(goBin, "test", "-c", "-o", bin, p.ImportPath)
+		cmd := exec.Command(goBin, "test", "-c", "-vet=off", "-o", bin, p.ImportPath)
 		cmd.Env = env
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {

@@ -125,8 +125,17 @@ func (r *result) cell(f string) string {
 	case ft.status == "ok":
 		return "✓"
 	default:
-		return "✗ (" + ft.detail + ")"
+		return "✗"
 	}
+}
+
+// reason is the why of a missing feature, without the kernel name the column already gives.
+func (r *result) reason(f string) string {
+	d := r.features[f].detail
+	if _, after, ok := strings.Cut(d, ": "); ok && strings.HasPrefix(d, "Linux ") {
+		d = after
+	}
+	return d
 }
 
 // hostRun runs test/attach on the host (privileged) for the table's host column.
@@ -161,6 +170,12 @@ const (
 )
 
 // writeDocs replaces the generated part of path with a kernel × feature table.
+// Set by lane for the docs.
+var (
+	laneJobs    int
+	laneElapsed time.Duration
+)
+
 func writeDocs(path string, vms []*result, kernels, pkgs []string) error {
 	runs := append(vms, hostRun())
 	var b strings.Builder
@@ -179,10 +194,21 @@ func writeDocs(path string, vms []*result, kernels, pkgs []string) error {
 		b.WriteString("---|")
 	}
 	b.WriteString("\n")
+	var notes []string
+	noteOf := map[string]int{}
 	for _, f := range featureRows {
 		fmt.Fprintf(&b, "| %s |", f)
 		for _, r := range runs {
-			fmt.Fprintf(&b, " %s |", r.cell(f))
+			c := r.cell(f)
+			if c == "✗" {
+				why := f + ": " + r.reason(f)
+				if noteOf[why] == 0 {
+					notes = append(notes, why)
+					noteOf[why] = len(notes)
+				}
+				c = fmt.Sprintf("✗ [%d]", noteOf[why])
+			}
+			fmt.Fprintf(&b, " %s |", c)
 		}
 		b.WriteString("\n")
 	}
@@ -216,7 +242,12 @@ func writeDocs(path string, vms []*result, kernels, pkgs []string) error {
 	for _, r := range runs {
 		fmt.Fprintf(&b, " %.0f s |", r.elapsed.Seconds())
 	}
-	b.WriteString("\n" + endTable + "\n")
+	b.WriteString("\n\n")
+	for i, n := range notes {
+		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)
+	}
+	fmt.Fprintf(&b, "\nLane wall time (fetch cached, build, %d kernels at most %d at once): %.0f s.\n", len(vms), laneJobs, laneElapsed.Seconds())
+	b.WriteString(endTable + "\n")
 
 	old, err := os.ReadFile(path)
 	if err != nil {

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Stock-kernel lane (make vmtest): qemu (TCG), busybox-static and cpio for the initramfs, gcc
+# for testdata/attach/uprobe_target. Kernels are fetched by the lane itself on first run and
+# cached in /var/cache/ecli-vmtest. Idempotent.
+set -euo pipefail
+pkgs=(qemu-system-x86 busybox-static cpio gzip gcc libc6-dev apt dpkg)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
