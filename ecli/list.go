@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"ecli/packages"
+	"ecli/runner"
+)
+
+var listCmd = &cobra.Command{
+	Use:   "list",
+	Short: "List the built-in tools (run them with: ecli run NAME)",
+	Args:  cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, _ []string) error {
+		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		for _, name := range packages.Names() {
+			data, _ := packages.Lookup(name)
+			about := ""
+			p, err := runner.Parse(data)
+			switch {
+			case err != nil:
+				about = fmt.Sprintf("(broken package: %v)", err)
+			case p.Meta.Doc.Brief != "":
+				about = p.Meta.Doc.Brief
+			default:
+				about = p.Meta.Doc.Description
+			}
+			fmt.Fprintf(w, "%s\t%s\n", name, about)
+		}
+		return w.Flush()
+	},
+}
+
+func init() { rootCmd.AddCommand(listCmd) }
