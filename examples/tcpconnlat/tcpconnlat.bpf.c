@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+//go:build ignore
+
 /* tcpconnlat: TCP active-connect latency, with bcc's semantics, from tracepoints only.
  *
  * bcc hooks tcp_v[46]_connect and tcp_rcv_state_process with kprobes/fentry. This
