@@ -351,3 +351,46 @@ func TestEunomiaColumnOverflow(t *testing.T) {
 		t.Errorf("row %q, want %q", line, want)
 	}
 }
+
+func TestFieldAccessors(t *testing.T) {
+	typ := &btf.Struct{Name: "hist", Size: 24, Members: []btf.Member{
+		mem("slots", arr(tU32, 2), 0), mem("comm", arr(tChar, 16), 8)}}
+	p, err := Compile(roundTrip(t, typ), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sample(make([]byte, 24)).u32(0, 1000).u32(4, 1001).str(8, "COMM-STR")
+	for i, want := range []struct{ text, json string }{{"[1000,1001]", "[1000,1001]"}, {"COMM-STR", `"COMM-STR"`}} {
+		text, err := p.AppendFieldText(nil, s, i)
+		if err != nil || string(text) != want.text {
+			t.Errorf("field %d text %q (%v), want %q", i, text, err, want.text)
+		}
+		js, err := p.AppendFieldJSON(nil, s, i)
+		if err != nil || string(js) != want.json {
+			t.Errorf("field %d JSON %s (%v), want %s", i, js, err, want.json)
+		}
+	}
+	if _, err := p.AppendFieldText(nil, s, 2); err == nil {
+		t.Error("field 2 of 2: no error")
+	}
+	if _, err := p.AppendFieldJSON(nil, s[:23], 0); !errors.Is(err, ErrShortSample) {
+		t.Errorf("short: %v", err)
+	}
+	f := p.Fields()[1]
+	if f.Name != "comm" || f.Column != "COMM" || f.Offset != 8 || f.Size != 16 || f.BitOffset != 64 {
+		t.Errorf("field: %+v", f)
+	}
+}
+
+func TestZeroSizedElements(t *testing.T) {
+	empty := &btf.Struct{Name: "empty", Size: 0}
+	typ := &btf.Struct{Name: "s", Size: 4, Members: []btf.Member{mem("many", arr(empty, math.MaxUint32), 0), mem("x", tU32, 0)}}
+	p, err := Compile(roundTrip(t, typ), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := p.AppendJSON(nil, []byte{1, 0, 0, 0})
+	if err != nil || string(js) != `{"many":[],"x":1}` {
+		t.Errorf("got %s (%v)", js, err)
+	}
+}
