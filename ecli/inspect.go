@@ -167,6 +167,7 @@ func printInspect(w io.Writer, in *inspected, pkg *runner.Package) error {
 	if opts := pkg.Options(); len(opts) == 0 {
 		fmt.Fprintf(w, "  (none)\n")
 	} else {
+		fmt.Fprintf(tw, "  FLAG\tTYPE\tVARIABLE\tHELP\n")
 		for _, o := range opts {
 			name := "--" + o.FlagName()
 			if o.Short != "" {

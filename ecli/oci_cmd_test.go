@@ -147,6 +147,25 @@ func TestCLIPushPullInspect(t *testing.T) {
 	if strings.Contains(insp, "org.opencontainers.image.created") {
 		t.Errorf("created annotation without --created:\n%s", insp)
 	}
+	// A package with programs, a ring buffer and a flag, inspected through the registry.
+	bref := reg.Host + "/tools/bootstrap:v1"
+	e.ok("", "push", bref, "internal/oci/testdata/bootstrap_v1.json")
+	binsp, _ := e.ok("", "inspect", bref)
+	for _, re := range []string{
+		`handle_exec +tp/sched/sched_process_exec`,
+		`handle_exit +tp/sched/sched_process_exit`,
+		`(?m)^  rb +rb`,
+		`--min_duration_ns +long long unsigned int +min_duration_ns`,
+		`map rb: event \(168 bytes\)`,
+		`pid +PID +0 +4 +int`,
+		`filename +FILENAME +40 +127 +char\[127\]`,
+		`org.opencontainers.image.title +client\n`,
+	} {
+		if !regexp.MustCompile(re).MatchString(binsp) {
+			t.Errorf("inspect output does not match %q:\n%s", re, binsp)
+		}
+	}
+
 	fileInsp, _ := e.ok("", "inspect", cliPackage)
 	pkgDigest := regexp.MustCompile(`Package digest: +(sha256:[0-9a-f]{64})`)
 	a, b := pkgDigest.FindStringSubmatch(insp), pkgDigest.FindStringSubmatch(fileInsp)
