@@ -20,6 +20,7 @@ FORCE:
 # (test programs) reuse it:  $(eval $(call ecli_package,testdata/x/x.json,testdata/x/x.bpf.c))
 # Without a third argument, SRC's sibling <name>.h is the header when it exists.
 define ecli_package
+ECLI_PACKAGE_OUTPUTS += $(1)
 $(1): $(2) $(or $(3),$(wildcard $(patsubst %.bpf.c,%.h,$(2)))) $(BTFEXPORT) $(BUILD_PACKAGE) $(VMLINUX_H)
 	CLANG=$(CLANG) STRIP=$(STRIP) BTFEXPORT=$(BTFEXPORT) $(BUILD_PACKAGE) -o $(1) $(2) $(or $(3),$(wildcard $(patsubst %.bpf.c,%.h,$(2))))
 endef
@@ -31,7 +32,9 @@ $(foreach t,$(EXAMPLE_TOOLS),$(eval $(call ecli_package,packages/$(t).json,examp
 
 packages: $(PACKAGES) ## compile examples/<tool>/ into packages/<tool>.json (host clang-19)
 
-check-packages: ## rebuild packages/ and fail if it differs from what is committed
+# Every package built with ecli_package (packages/ and test packages elsewhere) must be
+# committed exactly as `make packages` writes it.
+check-packages: ## rebuild every package and fail if one differs from what is committed
 	$(MAKE) --no-print-directory --always-make packages
-	@git diff --exit-code --stat -- packages/ && test -z "$$(git status --porcelain -- packages/)" \
-	  || { echo "packages/ is stale: run make packages and commit"; git status --short -- packages/; exit 1; }
+	@out="$$(git status --porcelain -- packages/ $(ECLI_PACKAGE_OUTPUTS))"; \
+	  if [ -n "$$out" ]; then echo "stale packages (run make packages and commit):"; echo "$$out"; exit 1; fi
