@@ -5,7 +5,7 @@
 # Kernels to boot: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie).
 KERNELS       ?= 5.10 6.1 6.12
 # Test packages run inside each VM; packages without tests are skipped.
-VMTEST_PKGS   ?= ./test/... ./runner ./examples/...
+VMTEST_PKGS   ?= ./test/attach ./runner ./examples/...
 # Where the kernels are cached (outside the repository, kept across runs).
 VMTEST_CACHE  ?= /var/cache/ecli-vmtest
 # Build directory for test binaries, the initramfs and the serial logs.

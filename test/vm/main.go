@@ -174,6 +174,15 @@ func buildInitramfs(pkgs []string, out string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("building init: %w", err)
 	}
+	// The CLI, for tests that run it (tools' tests): /bin/ecli, named by ECLI_BIN in the VM.
+	if _, err := os.Stat("ecli"); err == nil {
+		cmd := exec.Command(goBin, "build", "-trimpath", "-o", filepath.Join(root, "bin", "ecli"), "./ecli")
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("building ecli: %w", err)
+		}
+	}
 	if err := installBusybox(root); err != nil {
 		return "", err
 	}

@@ -244,7 +244,7 @@ func writeDocs(path string, vms []*result, kernels, pkgs []string) error {
 	}
 	b.WriteString("\n\n")
 	for i, n := range notes {
-		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)
+		fmt.Fprintf(&b, "- [%d] %s\n", i+1, n)
 	}
 	fmt.Fprintf(&b, "\nLane wall time (fetch cached, build, %d kernels at most %d at once): %.0f s.\n", len(vms), laneJobs, laneElapsed.Seconds())
 	b.WriteString(endTable + "\n")

@@ -88,6 +88,10 @@ func runTest(pkg, dir, bin string) bool {
 		"ECLI_TEST_PRIVILEGED=1",
 		"ECLI_VMTEST=1",
 	}
+	if _, err := os.Stat("/bin/ecli"); err == nil {
+		// Tests that run the CLI use this binary instead of building one (no go in the VM).
+		cmd.Env = append(cmd.Env, "ECLI_BIN=/bin/ecli")
+	}
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stdout
 	err := cmd.Run()
