@@ -220,14 +220,12 @@ func (p *Plan) buildBCC() {
 	if p.timeCol {
 		h = append(h, "TIME"...)
 		if len(p.cols) > 0 {
-			h = append(h, "     "...)
+			h = append(h, "    "...) // the HH:MM:SS column is 8 wide
 		}
 	}
 	for i, col := range p.cols {
 		if i > 0 || p.timeCol {
-			if i > 0 {
-				h = append(h, ' ')
-			}
+			h = append(h, ' ')
 		}
 		spec := col.spec
 		spec.prec = -1
