@@ -17,12 +17,12 @@ build: ## build bin/ecli (static)
 run: build ## build and run the built-in tcpconnlat (needs root)
 	./$(BIN) run tcpconnlat $(ARGS)
 
-test: ## unit tests, race detector, no root needed
+test: ## all tests (as root, privileged ones too); pure packages also under the race detector
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./runner/decode/... ./btfexport/...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 test-privileged: ## every test, as root; privileged tests fail instead of skipping
-	ECLI_TEST_PRIVILEGED=1 $(GO) test -count=1 -timeout 30m ./...
+	ECLI_TEST_PRIVILEGED=1 $(MAKE) --no-print-directory test
 
 fuzz: ## run each fuzz target briefly
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s ./runner
@@ -35,7 +35,7 @@ lint: ## gofmt + go vet
 bench: ## benchmarks (decoder; see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./runner/decode/
 
-check: lint test test-privileged fuzz ## what CI runs (as root): everything
+check: lint test-privileged fuzz check-packages ## what CI runs (as root): everything
 
 clean: ## remove build outputs
 	rm -rf bin

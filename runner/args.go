@@ -189,6 +189,10 @@ func (p *Package) buildOptions() error {
 				}
 				o.Default = d
 			}
+			if o.Kind == KindBool && o.Default == "" && len(vs.Value) > 0 && vs.Value[0] != 0 {
+				// The object initialises it to true: offer --disable-X, not a no-op --X.
+				o.Default = "true"
+			}
 			if o.Kind == KindBool {
 				switch o.Default {
 				case "":
