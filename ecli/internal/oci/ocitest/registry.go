@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"ecli/internal/testutils"
 )
 
 // Registry is a real Debian docker-registry (distribution v2) process on 127.0.0.1.
@@ -44,25 +46,13 @@ type Options struct {
 // fails when ECLI_TEST_PRIVILEGED=1 (CI), where nothing may be skipped silently.
 func RequireBinary(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("docker-registry")
-	if err != nil {
-		if os.Getenv("ECLI_TEST_PRIVILEGED") == "1" {
-			t.Fatalf("docker-registry binary not found (Debian package docker-registry; .ci/setup.d/registry.sh installs it): %v", err)
-		}
-		t.Skip("needs the docker-registry binary (Debian package docker-registry)")
-	}
-	return p
+	return requireBinary(t, "docker-registry", "docker-registry")
 }
 
 func requireBinary(t testing.TB, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("ECLI_TEST_PRIVILEGED") == "1" {
-			t.Fatalf("%s not found (Debian package %s): %v", name, pkg, err)
-		}
-		t.Skipf("needs %s (Debian package %s)", name, pkg)
-	}
+	testutils.SkipUnless(t, err == nil, fmt.Sprintf("needs the %s binary (Debian package %s; .ci/setup.d/registry.sh installs it)", name, pkg))
 	return p
 }
 
