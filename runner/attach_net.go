@@ -33,25 +33,6 @@ func attachXDP(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, o Atta
 	return nil
 }
 
-// attachTC attaches tc, classifier and tcx programs with tcx links (Linux 6.6+).
-func attachTC(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, o AttachOptions) error {
-	ifindex := ifindexFor(pm, pm.TCIfindex, o)
-	at := ebpf.AttachTCXIngress
-	switch {
-	case strings.HasSuffix(rest, "egress"), pm.TCAttachPoint == "BPF_TC_EGRESS":
-		at = ebpf.AttachTCXEgress
-	case rest == "" || strings.HasSuffix(rest, "ingress"), pm.TCAttachPoint == "" || pm.TCAttachPoint == "BPF_TC_INGRESS":
-	default:
-		return fmt.Errorf("%w: tc attach point %q", ErrUnsupportedAttach, pm.TCAttachPoint)
-	}
-	l, err := link.AttachTCX(link.TCXOptions{Interface: ifindex, Program: prog, Attach: at})
-	if err != nil {
-		return hookErr(fmt.Sprintf("tcx on ifindex %d (needs Linux 6.6+)", ifindex), err)
-	}
-	i.addLink(l)
-	return nil
-}
-
 func attachCgroup(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, o AttachOptions) error {
 	path := o.CgroupPath
 	if path == "" {
