@@ -79,6 +79,18 @@ func funcPointer(fp *btf.FuncProto) string {
 	return cType(fp.Return) + " (*)(" + strings.Join(params, ", ") + ")"
 }
 
+// skelType is the `type` string of a variable or an exported struct member, as ecc's bpftool
+// fork writes it: cType, except that a struct or union is "composite" and an enum is "enum".
+func skelType(t btf.Type) string {
+	switch stripQualifiers(t).(type) {
+	case *btf.Struct, *btf.Union:
+		return "composite"
+	case *btf.Enum:
+		return "enum"
+	}
+	return cType(t)
+}
+
 // stripQualifiers drops const, volatile, restrict and type tags.
 func stripQualifiers(t btf.Type) btf.Type {
 	for {

@@ -486,7 +486,7 @@ func dataSection(sec string, ds *btf.Datasec, docs map[string]fields) (DataSecti
 		if len(extra) == 0 {
 			extra = nil
 		}
-		out.Variables = append(out.Variables, Variable{Name: v.Name, Type: cType(v.Type), Extra: extra})
+		out.Variables = append(out.Variables, Variable{Name: v.Name, Type: skelType(v.Type), Extra: extra})
 	}
 	return out, nil
 }
@@ -679,7 +679,7 @@ func exportType(spec *btf.Spec, s *btf.Struct) (ExportType, error) {
 	}
 	et := ExportType{Name: s.Name, Size: s.Size, TypeID: id, Members: []ExportMember{}}
 	for _, m := range s.Members {
-		et.Members = append(et.Members, ExportMember{Name: m.Name, Type: cType(m.Type)})
+		et.Members = append(et.Members, ExportMember{Name: m.Name, Type: skelType(m.Type)})
 	}
 	return et, nil
 }
