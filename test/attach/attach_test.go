@@ -14,6 +14,8 @@ import (
 
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
+
+	"ecli/internal/testutils"
 )
 
 func TestMain(m *testing.M) {
@@ -24,19 +26,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(m.Run())
-}
-
-// requirePrivileged skips without root, or fails when ECLI_TEST_PRIVILEGED=1 says the
-// privileged tests must run.
-func requirePrivileged(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("ECLI_TEST_PRIVILEGED") == "1" {
-		t.Fatal("ECLI_TEST_PRIVILEGED=1 but not running as root")
-	}
-	t.Skip("needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN) to load and attach BPF programs")
 }
 
 func kernelRelease() string {
@@ -183,7 +172,7 @@ var attachCases = []attachCase{
 // TestAttach loads each attach type's program, triggers its hook and checks the hit count;
 // where the kernel lacks the hook it checks that attaching says so.
 func TestAttach(t *testing.T) {
-	requirePrivileged(t)
+	testutils.RequirePrivileged(t)
 	for _, c := range attachCases {
 		t.Run(c.name, func(t *testing.T) {
 			present, why := c.probe()
@@ -218,9 +207,7 @@ func TestAttach(t *testing.T) {
 				t.Fatalf("%s on %s: %d hits, want %d..%d", c.name, kernelRelease(), n, min, max)
 			}
 			closed = true
-			if err := inst.Close(); err != nil {
-				t.Fatalf("closing: %v", err)
-			}
+			closeAndCheck(t, inst)
 			t.Logf("ECLI-FEATURE %s ok %d hits on %s", c.name, n, kernelRelease())
 		})
 	}

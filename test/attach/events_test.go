@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ecli/internal/testutils"
 	"ecli/runner"
 )
 
@@ -36,7 +37,7 @@ func (s *syncBuffer) lines() []string {
 // (*runner.Instance).Run decodes from them: one JSON line per getppid(2) call, with this
 // process's pid and command name.
 func TestEvents(t *testing.T) {
-	requirePrivileged(t)
+	testutils.RequirePrivileged(t)
 	for _, name := range []string{"ringbuf", "perfbuf"} {
 		t.Run(name, func(t *testing.T) {
 			if ok, why := probeTracepoint(); !ok {
@@ -46,7 +47,12 @@ func TestEvents(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", kernelRelease(), err)
 			}
-			defer inst.Close()
+			closed := false
+			defer func() {
+				if !closed {
+					inst.Close()
+				}
+			}()
 
 			var out syncBuffer
 			ctx, cancel := context.WithCancel(context.Background())
@@ -91,6 +97,8 @@ func TestEvents(t *testing.T) {
 					t.Fatalf("event %q: want pid %d and a comm", l, os.Getpid())
 				}
 			}
+			closed = true
+			closeAndCheck(t, inst)
 			t.Logf("ECLI-FEATURE %s ok %d events on %s", name, len(lines), kernelRelease())
 		})
 	}

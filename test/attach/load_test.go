@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cilium/ebpf"
+
+	"ecli/internal/testutils"
 	"ecli/runner"
 )
 
@@ -55,4 +58,37 @@ func loIndex(t *testing.T) int {
 		t.Fatalf("finding lo: %v", err)
 	}
 	return ifc.Index
+}
+
+// closeAndCheck closes inst and checks that its programs and maps left the kernel (links,
+// perf events and sockets hold their program, so a gone program means they are gone too).
+func closeAndCheck(t *testing.T, inst *runner.Instance) {
+	t.Helper()
+	var progs []ebpf.ProgramID
+	var maps []ebpf.MapID
+	for _, pm := range inst.Package().Meta.Progs {
+		if p := inst.Program(pm.Name); p != nil {
+			if info, err := p.Info(); err == nil {
+				if id, ok := info.ID(); ok {
+					progs = append(progs, id)
+				}
+			}
+		}
+	}
+	for _, name := range []string{"hits", "events"} {
+		if m := inst.Map(name); m != nil {
+			if info, err := m.Info(); err == nil {
+				if id, ok := info.ID(); ok {
+					maps = append(maps, id)
+				}
+			}
+		}
+	}
+	if len(progs) == 0 {
+		t.Fatal("no program ids to check")
+	}
+	if err := inst.Close(); err != nil {
+		t.Fatalf("closing: %v", err)
+	}
+	testutils.CheckGone(t, progs, maps)
 }
