@@ -2,3 +2,6 @@
 RUNNER_TEST_PACKAGES := runner/testdata/types/types.json
 $(eval $(call ecli_package,runner/testdata/types/types.json,runner/testdata/types/types.bpf.c))
 packages: $(RUNNER_TEST_PACKAGES)
+RUNNER_TEST_PACKAGES += runner/testdata/hist/hist.json
+$(eval $(call ecli_package,runner/testdata/hist/hist.json,runner/testdata/hist/hist.bpf.c))
+packages: runner/testdata/hist/hist.json
