@@ -179,7 +179,88 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	testutils.RequirePrivileged(t)
-	runPackage(t, pkgJSON)
+	t.Run("runner", func(t *testing.T) { runPackage(t, pkgJSON) })
+	t.Run("ecli run", func(t *testing.T) { runCLI(t, filepath.Join(dir, "package.json")) })
+}
+
+// runCLI runs `ecli run package.json -j -p PID` (the -p flag is the package's @cmdarg) and
+// execs /bin/true until its event shows up.
+func runCLI(t *testing.T, pkgPath string) {
+	bin := filepath.Join(t.TempDir(), "ecli")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "ecli")).CombinedOutput(); err != nil {
+		t.Fatalf("go build ./ecli: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "run", pkgPath, "-j", "-p", fmt.Sprint(os.Getpid()))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("ecli run exited with %v after SIGINT; stderr:\n%s", err, stderr.String())
+		}
+	}()
+	pids := make(chan int, 100)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // the CLI has no ready signal: keep exec'ing until an event arrives
+		for {
+			c := exec.Command("/bin/true")
+			if c.Run() == nil {
+				pids <- c.Process.Pid
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	seen := map[int]bool{}
+	deadline := time.After(15 * time.Second)
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for {
+		select {
+		case pid := <-pids:
+			seen[pid] = true
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("ecli run stopped; stderr:\n%s", stderr.String())
+			}
+			var e struct {
+				PID  int    `json:"pid"`
+				PPID int    `json:"ppid"`
+				Comm string `json:"comm"`
+			}
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatalf("line %q: %v", line, err)
+			}
+			if e.PPID != os.Getpid() {
+				t.Fatalf("event of another parent despite -p %d: %s", os.Getpid(), line)
+			}
+			for len(pids) > 0 {
+				seen[<-pids] = true
+			}
+			if seen[e.PID] && e.Comm == "true" {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no event from ecli run within 15s; stderr:\n%s", stderr.String())
+		}
+	}
 }
 
 func runPackage(t *testing.T, pkgJSON []byte) {
