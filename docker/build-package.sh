@@ -84,6 +84,7 @@ done
 # gets a fixed environment, runs cc1 in a fresh process, in a directory whose path always has
 # the same length, with the same arguments on the host and in the image.
 # shellcheck disable=SC2086
+rc=0
 (cd "$tmp" && env -i PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C "$(command -v "$CLANG")" -fno-integrated-cc1 -g -O2 -target bpf -D__TARGET_ARCH_"$ECLI_ARCH" -Wno-unknown-attributes \
   -fdebug-prefix-map="$tmp"=. -Ii -Is "${multiarch[@]}" ${EXTRA_CFLAGS:-} \
   -c "$base" -o "$name.bpf.o") 2>"$tmp/clang.err" || rc=$?
@@ -94,7 +95,11 @@ sed -e 's#\(^\|from \)s/#\1#' -e 's#\(^\|from \)i/vmlinux\.h#\1vmlinux.h#' "$tmp
 
 args=(-name "$name" -src "$src" -o "$out" "$tmp/$name.bpf.o")
 [ -z "$hdr" ] || args+=("$hdr")
-"$BTFEXPORT" "${args[@]}" || die "$src: btfexport failed"
+rc=0
+# btfexport's errors name the object by the name the user knows, not the build directory.
+"$BTFEXPORT" "${args[@]}" 2>"$tmp/btfexport.err" || rc=$?
+sed -e "s#$tmp/##g" "$tmp/btfexport.err" >&2
+[ "${rc:-0}" -eq 0 ] || die "$src: btfexport failed"
 if [ -n "$obj" ]; then
   cp "$tmp/$name.bpf.o" "$obj.tmp.$$" && mv -f "$obj.tmp.$$" "$obj" || die "$obj: cannot write"
 fi
