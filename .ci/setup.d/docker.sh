@@ -65,7 +65,8 @@ debootstrap --variant=minbase bookworm "$root" "$mirror" >/tmp/ecli-debootstrap.
   tail -n 20 /tmp/ecli-debootstrap.log >&2
   exit 1
 }
-# Same apt sources as the host for bookworm-updates (the image installs clang-19 etc. from it).
+# debootstrap leaves /etc/apt/sources.list pointing at the same mirror (bookworm main), which
+# the Dockerfile's apt-get uses for clang-19 etc.; drop the downloaded .debs and lists.
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 tar -C "$root" -c . | docker import - "$BASE_IMAGE" >/dev/null
 echo "docker.sh: imported $BASE_IMAGE in $(( $(date +%s) - start ))s"
