@@ -12,7 +12,7 @@ VMTEST_CACHE  ?= /var/cache/ecli-vmtest
 VMTEST_OUT    ?= test/vm/out
 # Per-kernel timeout (seconds) and how many kernels boot at once.
 VMTEST_TIMEOUT ?= 900
-VMTEST_JOBS   ?= 2
+VMTEST_JOBS   ?= 3
 
 ATTACH_SRCS := $(wildcard testdata/attach/*.bpf.c)
 ATTACH_OBJS := $(ATTACH_SRCS:.bpf.c=.bpf.o)

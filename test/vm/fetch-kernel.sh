@@ -76,5 +76,5 @@ vmlinuz=$(ls "$dir"/x/boot/vmlinuz-* | head -n1)
 cp "$vmlinuz" "$out.tmp"
 basename "$vmlinuz" | sed 's/^vmlinuz-//' >"$dir/version"
 mv "$out.tmp" "$out"
-rm -rf "$dir/x" "$deb"
+rm -rf "$dir/x" "$deb" "$dir/lists"
 echo "$out"

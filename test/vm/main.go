@@ -29,6 +29,7 @@ func main() {
 	timeout := flag.Duration("timeout", 15*time.Minute, "per-kernel timeout")
 	jobs := flag.Int("jobs", 2, "kernels booted at once")
 	docs := flag.String("docs", "", "rewrite this kernels.md from the results")
+	flag.StringVar(&reuseInitrd, "initrd", "", "boot this initramfs instead of building one (for measuring boots)")
 	flag.Parse()
 
 	if err := lane(strings.Fields(*kernels), strings.Fields(*pkgs), *out, *timeout, *jobs, *docs); err != nil {
@@ -36,6 +37,8 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+var reuseInitrd string
 
 func lane(kernels, pkgs []string, out string, timeout time.Duration, jobs int, docs string) error {
 	if len(kernels) == 0 {
@@ -53,9 +56,12 @@ func lane(kernels, pkgs []string, out string, timeout time.Duration, jobs int, d
 	fmt.Printf("vmtest: kernels ready (%.1fs)\n", time.Since(start).Seconds())
 
 	t := time.Now()
-	initrd, err := buildInitramfs(pkgs, out)
-	if err != nil {
-		return err
+	initrd := reuseInitrd
+	if initrd == "" {
+		var err error
+		if initrd, err = buildInitramfs(pkgs, out); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("vmtest: initramfs %s built (%.1fs)\n", initrd, time.Since(t).Seconds())
 
