@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,8 +117,11 @@ func spin(t *testing.T, _ map[string]string) (uint64, uint64) {
 	return 1, 1 << 20
 }
 
-// udpListener opens a UDP socket on 127.0.0.1 and makes its port the target.
+// udpListener moves the test into a network namespace of its own (so that its XDP program
+// on lo does not collide with other test binaries running at the same time), opens a UDP
+// socket on 127.0.0.1 and makes its port the target.
 func udpListener(t *testing.T) map[string]string {
+	newNetns(t)
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -228,4 +232,31 @@ func checkHookMissing(t *testing.T, name, why string, err error) {
 	}
 	t.Logf("ECLI-FEATURE %s missing %s: %s", name, kernelRelease(), why)
 	t.Logf("attach error: %v", err)
+}
+
+// newNetns moves the calling test goroutine's thread into a new network namespace with lo
+// up. The thread stays locked, so the runtime discards it when the test ends; sockets,
+// interface lookups and attachments made by this goroutine see the new namespace.
+func newNetns(t *testing.T) {
+	t.Helper()
+	runtime.LockOSThread()
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		t.Fatalf("creating a network namespace: %v", err)
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		t.Fatalf("reading lo flags: %v", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		t.Fatalf("bringing lo up: %v", err)
+	}
 }

@@ -113,7 +113,9 @@ func firstLine(err error) string {
 }
 
 // probeTCX: the runner attaches tc programs with tcx links, which the kernel has when it
-// accepts one for a minimal classifier on lo (Linux 6.6+).
+// accepts one for a minimal classifier on lo (Linux 6.6+). Older kernels have the tc hook
+// only through netlink (clsact qdisc + cls_bpf); once the runner falls back to that, this
+// probe must become probeProgType(ebpf.SchedCLS) so that 5.10 and 6.1 are held to it.
 func probeTCX() (bool, string) {
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.SchedCLS,
