@@ -1,0 +1,959 @@
+package tcpconnect_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"ecli/internal/testutils"
+	"ecli/packages"
+	"ecli/runner"
+)
+
+// helperEnv makes the test binary act as a client process for the -p test: it reads one
+// line from stdin, connects to the address in the variable, prints its local port, exits.
+const helperEnv = "TCPCONNECT_TEST_CONNECT"
+
+// ecliBin is the ecli binary built by TestMain for the privileged tests ("" if not root).
+var ecliBin string
+
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(helperEnv); addr != "" {
+		os.Exit(helperConnect(addr))
+	}
+	code := func() int {
+		if os.Geteuid() != 0 {
+			return m.Run()
+		}
+		dir, err := os.MkdirTemp("", "tcpconnect-test-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		ecliBin = filepath.Join(dir, "ecli")
+		cmd := exec.Command("go", "build", "-o", ecliBin, "ecli/ecli")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building ecli: %v\n", err)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func helperConnect(addr string) int {
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		fmt.Fprintln(os.Stderr, "helper: reading stdin:", err)
+		return 1
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return 1
+	}
+	fmt.Println(c.LocalAddr().(*net.TCPAddr).Port)
+	c.Close()
+	return 0
+}
+
+// bcc python tcpconnect's format strings (tools/tcpconnect.py, trace mode, no -d: the
+// last %s is the empty QUERY column).
+const (
+	pyHeaderTS    = "%-9s"
+	pyHeaderUID   = "%-6s"
+	pyHeader      = "%-7s %-12s %-2s %-16s %-16s %-6s"
+	pyHeaderLport = "%-7s %-12s %-2s %-16s %-6s %-16s %-6s"
+	pyRowTS       = "%-9.3f"
+	pyRowUID      = "%-6d"
+	pyRow         = "%-7d %-12.12s %-2d %-16s %-16s %-6d %s"
+	pyRowLport    = "%-7d %-12.12s %-2d %-16s %-6d %-16s %-6d %s"
+)
+
+// flags are the output-shaping flags of one run.
+type flags struct{ ts, uid, lport bool }
+
+func (f flags) args() []string {
+	var a []string
+	if f.ts {
+		a = append(a, "-t")
+	}
+	if f.uid {
+		a = append(a, "-U")
+	}
+	if f.lport {
+		a = append(a, "-L")
+	}
+	return a
+}
+
+func (f flags) name() string { return strings.Join(append([]string{"flags"}, f.args()...), "") }
+
+// trim drops trailing blanks: bcc pads its last column and ends rows with an empty QUERY
+// field, ecli never pads the last column. Everything else must match byte for byte.
+func trim(s string) string { return strings.TrimRight(s, " ") }
+
+func bccHeader(f flags) string {
+	s := ""
+	if f.ts {
+		s += fmt.Sprintf(pyHeaderTS, "TIME(s)")
+	}
+	if f.uid {
+		s += fmt.Sprintf(pyHeaderUID, "UID")
+	}
+	if f.lport {
+		s += fmt.Sprintf(pyHeaderLport, "PID", "COMM", "IP", "SADDR", "LPORT", "DADDR", "DPORT")
+	} else {
+		s += fmt.Sprintf(pyHeader, "PID", "COMM", "IP", "SADDR", "DADDR", "DPORT")
+	}
+	return trim(s)
+}
+
+// row is one decoded event, as bcc's python prints it.
+type row struct {
+	ts           float64
+	uid          uint32
+	pid          uint32
+	comm         string
+	ip           int
+	saddr, daddr string
+	lport, dport uint16
+}
+
+func bccLine(f flags, r row) string {
+	s := ""
+	if f.ts {
+		s += fmt.Sprintf(pyRowTS, r.ts)
+	}
+	if f.uid {
+		s += fmt.Sprintf(pyRowUID, r.uid)
+	}
+	if f.lport {
+		s += fmt.Sprintf(pyRowLport, r.pid, r.comm, r.ip, r.saddr, r.lport, r.daddr, r.dport, "")
+	} else {
+		s += fmt.Sprintf(pyRow, r.pid, r.comm, r.ip, r.saddr, r.daddr, r.dport, "")
+	}
+	return trim(s)
+}
+
+func parseLine(f flags, line string) (row, error) {
+	fs := strings.Fields(line)
+	want := 6
+	for _, on := range []bool{f.ts, f.uid, f.lport} {
+		if on {
+			want++
+		}
+	}
+	if len(fs) != want {
+		return row{}, fmt.Errorf("line %q: %d fields, want %d", line, len(fs), want)
+	}
+	var r row
+	var err error
+	num := func(s string) uint64 {
+		n, e := strconv.ParseUint(s, 10, 64)
+		if e != nil && err == nil {
+			err = fmt.Errorf("line %q: %q: %v", line, s, e)
+		}
+		return n
+	}
+	if f.ts {
+		var e error
+		if r.ts, e = strconv.ParseFloat(fs[0], 64); e != nil {
+			return r, fmt.Errorf("line %q: %v", line, e)
+		}
+		fs = fs[1:]
+	}
+	if f.uid {
+		r.uid, fs = uint32(num(fs[0])), fs[1:]
+	}
+	r.pid, r.comm, r.ip, r.saddr = uint32(num(fs[0])), fs[1], int(num(fs[2])), fs[3]
+	fs = fs[4:]
+	if f.lport {
+		r.lport, fs = uint16(num(fs[0])), fs[1:]
+	}
+	r.daddr, r.dport = fs[0], uint16(num(fs[1]))
+	return r, err
+}
+
+// --- tests without privileges ---------------------------------------------------------------
+
+func builtin(t *testing.T) *runner.Package {
+	t.Helper()
+	data, ok := packages.Lookup("tcpconnect")
+	if !ok {
+		t.Fatal("tcpconnect is not a built-in package (run make packages)")
+	}
+	pkg, err := runner.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkg
+}
+
+func TestPackageOptions(t *testing.T) {
+	pkg := builtin(t)
+	for _, tc := range []struct{ global, long, short string }{
+		{"targ_pid", "pid", "p"},
+		{"targ_uid", "uid", "u"},
+		{"targ_ports", "port", "P"},
+		{"targ_timestamp", "timestamp", "t"},
+		{"targ_print_uid", "print-uid", "U"},
+		{"targ_lport", "lport", "L"},
+		{"targ_ipv4", "ipv4", "4"},
+		{"targ_ipv6", "ipv6", "6"},
+	} {
+		o := pkg.OptionByFlag(tc.long)
+		if o == nil {
+			t.Errorf("no option --%s", tc.long)
+			continue
+		}
+		if o.Name != tc.global || o.Short != tc.short {
+			t.Errorf("--%s: %s -%s, want %s -%s", tc.long, o.Name, o.Short, tc.global, tc.short)
+		}
+	}
+	if err := pkg.SetOption("targ_ports", "80,443,8080"); err != nil {
+		t.Error(err)
+	}
+	if err := pkg.SetOption("targ_ports", strings.Repeat("1", 200)); err == nil {
+		t.Error("a -P list longer than the global was accepted")
+	}
+}
+
+// event is libbpf-tools' tcpconnect struct event (tcpconnect.h).
+type event struct {
+	Saddr [16]byte
+	Daddr [16]byte
+	Task  [16]byte
+	TsUS  uint64
+	Af    uint32
+	Pid   uint32
+	Uid   uint32
+	Sport uint16
+	Dport uint16
+}
+
+func mkEvent(t *testing.T, r row, tsUS uint64) []byte {
+	t.Helper()
+	e := event{TsUS: tsUS, Pid: r.pid, Uid: r.uid, Sport: r.lport, Dport: r.dport}
+	copy(e.Task[:15], r.comm)
+	sa, da := netip.MustParseAddr(r.saddr), netip.MustParseAddr(r.daddr)
+	if r.ip == 4 {
+		e.Af = unix.AF_INET
+		s4, d4 := sa.As4(), da.As4()
+		copy(e.Saddr[:], s4[:])
+		copy(e.Daddr[:], d4[:])
+	} else {
+		e.Af = unix.AF_INET6
+		e.Saddr, e.Daddr = sa.As16(), da.As16()
+	}
+	b, err := binary.Append(nil, binary.NativeEndian, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestEventLayout(t *testing.T) {
+	plans, err := builtin(t).ExportPlans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plans["events"]
+	if p == nil {
+		t.Fatalf("no plan for map events: %v", plans)
+	}
+	if got, want := p.Size(), uint32(binary.Size(event{})); got != want {
+		t.Fatalf("event size %d, want %d (libbpf-tools layout)", got, want)
+	}
+	want := map[string]uint32{"saddr": 0, "daddr": 16, "task": 32, "ts_us": 48, "af": 56, "pid": 60, "uid": 64, "sport": 68, "dport": 70}
+	got := map[string]uint32{}
+	for _, f := range p.Fields() {
+		got[f.Name] = f.Offset
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fields (name: offset):\n got %v\nwant %v", got, want)
+	}
+}
+
+var allFlags = func() []flags {
+	var out []flags
+	for i := 0; i < 8; i++ {
+		out = append(out, flags{ts: i&1 != 0, uid: i&2 != 0, lport: i&4 != 0})
+	}
+	return out
+}()
+
+func TestGoldenFormat(t *testing.T) {
+	events := []struct {
+		r    row
+		tsUS uint64
+	}{
+		{row{uid: 1000, pid: 1479, comm: "telnet", ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1", lport: 40000, dport: 23}, 31_871_000},
+		{row{uid: 0, pid: 2015, comm: "ssh", ip: 6, saddr: "fe80::2000:bff:fe82:3ac", daddr: "fe80::2000:bff:fe82:3ac", lport: 52328, dport: 22}, 31_874_000},
+		{row{uid: 65534, pid: 4194304, comm: "amazon-ssm-agent", ip: 4, saddr: "10.66.75.54", daddr: "176.32.119.67", lport: 65535, dport: 443}, 90_917_000},
+		{row{uid: 12345, pid: 1, comm: "x", ip: 6, saddr: "::1", daddr: "::ffff:1.2.3.4", lport: 0, dport: 65535}, 90_917_001},
+	}
+	for _, f := range allFlags {
+		t.Run(f.name(), func(t *testing.T) {
+			pkg := builtin(t)
+			for name, on := range map[string]bool{"targ_timestamp": f.ts, "targ_print_uid": f.uid, "targ_lport": f.lport} {
+				if err := pkg.SetOption(name, strconv.FormatBool(on)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			plans, err := pkg.ExportPlans()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := plans["events"]
+			if got, want := p.Header(), bccHeader(f); got != want {
+				t.Errorf("header:\n got %q\nwant %q", got, want)
+			}
+			for _, ev := range events {
+				r := ev.r
+				r.ts = float64(ev.tsUS-events[0].tsUS) / 1e6
+				got, err := p.AppendText(nil, mkEvent(t, ev.r, ev.tsUS))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := bccLine(f, r); string(got) != want {
+					t.Errorf("row:\n got %q\nwant %q", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestJSONFields(t *testing.T) {
+	plans, err := builtin(t).ExportPlans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := row{uid: 1000, pid: 42, comm: "curl", ip: 4, saddr: "10.0.0.1", daddr: "10.0.0.2", lport: 1234, dport: 443}
+	js, err := plans["events"].AppendJSON(nil, mkEvent(t, r, 99))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(js, &got); err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	checkJSON(t, got, r)
+}
+
+func checkJSON(t *testing.T, got map[string]any, r row) {
+	t.Helper()
+	af := float64(unix.AF_INET)
+	if r.ip == 6 {
+		af = unix.AF_INET6
+	}
+	want := map[string]any{
+		"pid": float64(r.pid), "uid": float64(r.uid), "task": r.comm, "af": af, "saddr": r.saddr, "daddr": r.daddr,
+		"sport": float64(r.lport), "dport": float64(r.dport),
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("JSON %s = %#v, want %#v (event %v)", k, got[k], v, got)
+		}
+	}
+	if _, ok := got["ts_us"].(float64); !ok {
+		t.Errorf("JSON ts_us = %#v, want a number", got["ts_us"])
+	}
+}
+
+// --- privileged end-to-end tests ------------------------------------------------------------
+
+type tool struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	lines  chan string
+	stderr *strings.Builder
+	mu     sync.Mutex
+	all    []string
+	done   chan struct{}
+}
+
+func startTool(t *testing.T, args ...string) *tool {
+	t.Helper()
+	testutils.RequirePrivileged(t)
+	if ecliBin == "" {
+		t.Fatal("ecli was not built")
+	}
+	cmd := exec.Command(ecliBin, append([]string{"run", "tcpconnect"}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := &tool{t: t, cmd: cmd, lines: make(chan string, 1<<16), stderr: &strings.Builder{}, done: make(chan struct{})}
+	cmd.Stderr = tl.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(tl.done)
+		defer close(tl.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			tl.mu.Lock()
+			tl.all = append(tl.all, sc.Text())
+			tl.mu.Unlock()
+			tl.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return tl
+}
+
+func (tl *tool) next(timeout time.Duration) string {
+	tl.t.Helper()
+	select {
+	case l, ok := <-tl.lines:
+		if !ok {
+			tl.t.Fatalf("ecli exited early: %v\nstderr: %s", tl.cmd.Wait(), tl.stderr)
+		}
+		return l
+	case <-time.After(timeout):
+		tl.t.Fatalf("no output from ecli within %v\nstderr: %s", timeout, tl.stderr)
+	}
+	panic("unreachable")
+}
+
+// waitHeader reads the header (printed once the programs are attached).
+func (tl *tool) waitHeader(f flags) {
+	tl.t.Helper()
+	if h := tl.next(60 * time.Second); h != bccHeader(f) {
+		tl.t.Fatalf("header:\n got %q\nwant %q", h, bccHeader(f))
+	}
+}
+
+// collect returns the parsed lines of pid until one satisfies stop.
+func (tl *tool) collect(f flags, pid uint32, timeout time.Duration, stop func(row) bool) []row {
+	tl.t.Helper()
+	var rows []row
+	deadline := time.Now().Add(timeout)
+	for {
+		l := tl.next(time.Until(deadline))
+		r, err := parseLine(f, l)
+		if err != nil {
+			tl.t.Fatal(err)
+		}
+		if want := bccLine(f, r); l != want {
+			tl.t.Errorf("line not in bcc's format:\n got %q\nwant %q", l, want)
+		}
+		if r.pid != pid {
+			continue
+		}
+		rows = append(rows, r)
+		if stop(r) {
+			return rows
+		}
+	}
+}
+
+func (tl *tool) stop() {
+	tl.t.Helper()
+	tl.cmd.Process.Signal(os.Interrupt)
+	err := tl.cmd.Wait()
+	<-tl.done
+	if err != nil {
+		tl.t.Errorf("ecli: %v\nstderr: %s", err, tl.stderr)
+	} else if tl.stderr.Len() > 0 {
+		tl.t.Errorf("ecli wrote to stderr: %s", tl.stderr)
+	}
+}
+
+func textComm(comm string) string {
+	if len(comm) > 12 {
+		return comm[:12]
+	}
+	return comm
+}
+
+func self(t *testing.T) (uint32, string) {
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint32(os.Getpid()), strings.TrimSpace(string(comm))
+}
+
+func listener(t *testing.T, network, addr string) *net.TCPListener {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln.(*net.TCPListener)
+}
+
+func port(a net.Addr) uint16 { return uint16(a.(*net.TCPAddr).Port) }
+
+func dial(t *testing.T, network, to string) (lport uint16) {
+	t.Helper()
+	c, err := net.Dial(network, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return port(c.LocalAddr())
+}
+
+// dialMapped connects an AF_INET6 socket to ::ffff:127.0.0.1:port (Go's net package
+// refuses mapped addresses on tcp6, so use the socket API).
+func dialMapped(t *testing.T, p uint16) (lport uint16) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	to := &unix.SockaddrInet6{Port: int(p), Addr: netip.MustParseAddr("::ffff:127.0.0.1").As16()}
+	if err := unix.Connect(fd, to); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint16(sa.(*unix.SockaddrInet6).Port)
+}
+
+func TestLoopback(t *testing.T) {
+	for _, f := range []flags{{}, {lport: true, uid: true}} {
+		t.Run(f.name(), func(t *testing.T) {
+			tl := startTool(t, f.args()...)
+			tl.waitHeader(f)
+			pid, comm := self(t)
+			ln4 := listener(t, "tcp4", "127.0.0.1:0")
+			ln6 := listener(t, "tcp6", "[::1]:0")
+			for _, tc := range []struct {
+				name, ip string
+				ipv      int
+				dport    uint16
+				connect  func() uint16
+			}{
+				{"ipv4", "127.0.0.1", 4, port(ln4.Addr()), func() uint16 { return dial(t, "tcp4", ln4.Addr().String()) }},
+				{"ipv6", "::1", 6, port(ln6.Addr()), func() uint16 { return dial(t, "tcp6", ln6.Addr().String()) }},
+				// bcc hooks tcp_v4_connect, which shows an IPv4-mapped connect as IPv4.
+				{"mapped", "127.0.0.1", 4, port(ln4.Addr()), func() uint16 { return dialMapped(t, port(ln4.Addr())) }},
+			} {
+				lport := tc.connect()
+				rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == tc.dport })
+				if len(rows) != 1 {
+					t.Errorf("%s: %d lines of ours, want 1: %v", tc.name, len(rows), rows)
+				}
+				want := row{pid: pid, comm: textComm(comm), ip: tc.ipv, saddr: tc.ip, daddr: tc.ip, dport: tc.dport}
+				if f.lport {
+					want.lport = lport
+				}
+				if got := rows[len(rows)-1]; got != want {
+					t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, want)
+				}
+			}
+			tl.stop()
+		})
+	}
+}
+
+// rawListen listens on 127.0.0.1 with the given backlog.
+func rawListen(t *testing.T, backlog int) uint16 {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, backlog); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint16(sa.(*unix.SockaddrInet4).Port)
+}
+
+func rawConnect(t *testing.T, p uint16, synRetries int) (uint16, error) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if synRetries > 0 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_SYNCNT, synRetries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: int(p)})
+	sa, _ := unix.Getsockname(fd)
+	var lport uint16
+	if sa4, ok := sa.(*unix.SockaddrInet4); ok {
+		lport = uint16(sa4.Port)
+	}
+	return lport, err
+}
+
+// TestFailedConnects: bcc traces every connect whose tcp_v[46]_connect succeeded, "even if
+// they ultimately fail": refused (RST) and timed-out connects are shown.
+func TestFailedConnects(t *testing.T) {
+	for _, f := range []flags{{}, {lport: true}} {
+		t.Run(f.name(), func(t *testing.T) {
+			tl := startTool(t, f.args()...)
+			tl.waitHeader(f)
+			pid, _ := self(t)
+
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			closed := port(ln.Addr())
+			ln.Close()
+			refused, err := rawConnect(t, closed, 0)
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("connect to a closed port: %v, want ECONNREFUSED", err)
+			}
+			rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == closed })
+			if r := rows[len(rows)-1]; f.lport && r.lport != refused {
+				t.Errorf("refused connect: %+v, want LPORT %d", r, refused)
+			}
+
+			full := rawListen(t, 0)
+			if _, err := rawConnect(t, full, 0); err != nil { // fills the accept queue
+				t.Fatal(err)
+			}
+			timedOut, err := rawConnect(t, full, 1) // SYN + 1 retry, ETIMEDOUT after ~3 s
+			if !errors.Is(err, unix.ETIMEDOUT) {
+				t.Fatalf("connect to a full queue with TCP_SYNCNT=1: %v, want ETIMEDOUT", err)
+			}
+			seen := 0
+			rows = tl.collect(f, pid, 10*time.Second, func(r row) bool {
+				if r.dport == full {
+					seen++
+				}
+				return seen == 2
+			})
+			if len(rows) != 2 || (f.lport && rows[1].lport != timedOut) {
+				t.Errorf("lines for the two connects to the full listener (the second timed out from lport %d): %+v", timedOut, rows)
+			}
+			tl.stop()
+		})
+	}
+}
+
+func TestPIDFilter(t *testing.T) {
+	ln := listener(t, "tcp4", "127.0.0.1:0")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(exe)
+	child.Env = append(os.Environ(), helperEnv+"="+ln.Addr().String())
+	in, err := child.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var childOut strings.Builder
+	child.Stdout, child.Stderr = &childOut, &childOut
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Wait()
+	defer in.Close()
+
+	f := flags{lport: true}
+	tl := startTool(t, append(f.args(), "-p", strconv.Itoa(child.Process.Pid))...)
+	tl.waitHeader(f)
+	dial(t, "tcp4", ln.Addr().String()) // not the child: filtered out
+	if _, err := io.WriteString(in, "go\n"); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	if err := child.Wait(); err != nil {
+		t.Fatalf("helper: %v: %s", err, &childOut)
+	}
+	childPort, err := strconv.Atoi(strings.TrimSpace(childOut.String()))
+	if err != nil {
+		t.Fatalf("helper output %q: %v", &childOut, err)
+	}
+	r, err := parseLine(f, tl.next(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := row{pid: uint32(child.Process.Pid), comm: textComm(filepath.Base(exe)), ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1",
+		lport: uint16(childPort), dport: port(ln.Addr())}
+	if r != want {
+		t.Errorf("with -p:\n got %+v\nwant %+v", r, want)
+	}
+	tl.stop()
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if len(tl.all) != 2 {
+		t.Errorf("-p %d printed %q, want the header and one line", child.Process.Pid, tl.all)
+	}
+}
+
+// TestUIDFilter connects from bash running as nobody: -u shows only it, -U prints its UID.
+func TestUIDFilter(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	testutils.SkipUnless(t, err == nil, "needs bash (its /dev/tcp makes the connect)")
+	const nobody = 65534
+	ln := listener(t, "tcp4", "127.0.0.1:0")
+	f := flags{uid: true}
+	tl := startTool(t, append(f.args(), "-u", strconv.Itoa(nobody))...)
+	tl.waitHeader(f)
+	dial(t, "tcp4", ln.Addr().String()) // uid 0: filtered out
+	child := exec.Command(bash, "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", port(ln.Addr())))
+	child.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	if out, err := child.CombinedOutput(); err != nil {
+		t.Fatalf("bash as uid %d: %v: %s", nobody, err, out)
+	}
+	var r row
+	for r.pid != uint32(child.Process.Pid) {
+		if r, err = parseLine(f, tl.next(10*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := row{uid: nobody, pid: uint32(child.Process.Pid), comm: "bash", ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1", dport: port(ln.Addr())}
+	if r != want {
+		t.Errorf("with -u %d:\n got %+v\nwant %+v", nobody, r, want)
+	}
+	tl.stop()
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	for _, l := range tl.all[1:] { // other processes may run as nobody too
+		if r, err := parseLine(f, l); err != nil || r.uid != nobody {
+			t.Errorf("-u %d printed %q", nobody, l)
+		}
+	}
+}
+
+func TestPortFilter(t *testing.T) {
+	var lns []*net.TCPListener
+	for range 3 {
+		lns = append(lns, listener(t, "tcp4", "127.0.0.1:0"))
+	}
+	f := flags{}
+	tl := startTool(t, "-P", fmt.Sprintf("%d,%d", port(lns[0].Addr()), port(lns[2].Addr())))
+	tl.waitHeader(f)
+	pid, _ := self(t)
+	for _, ln := range lns {
+		dial(t, "tcp4", ln.Addr().String())
+	}
+	rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == port(lns[2].Addr()) })
+	if len(rows) != 2 || rows[0].dport != port(lns[0].Addr()) {
+		t.Errorf("-P %d,%d printed %+v", port(lns[0].Addr()), port(lns[2].Addr()), rows)
+	}
+	tl.stop()
+}
+
+func TestFamilyFilter(t *testing.T) {
+	for _, tc := range []struct {
+		flag string
+		ipv  int
+	}{{"-4", 4}, {"-6", 6}} {
+		t.Run(tc.flag, func(t *testing.T) {
+			ln4 := listener(t, "tcp4", "127.0.0.1:0")
+			ln6 := listener(t, "tcp6", "[::1]:0")
+			f := flags{}
+			tl := startTool(t, tc.flag)
+			tl.waitHeader(f)
+			pid, _ := self(t)
+			// Twice, so that a line of the other family would show before the last one.
+			for range 2 {
+				dial(t, "tcp4", ln4.Addr().String())
+				dial(t, "tcp6", ln6.Addr().String())
+			}
+			last := port(ln4.Addr())
+			if tc.ipv == 6 {
+				last = port(ln6.Addr())
+			}
+			n := 0
+			rows := tl.collect(f, pid, 10*time.Second, func(r row) bool {
+				if r.dport == last {
+					n++
+				}
+				return n == 2
+			})
+			for _, r := range rows {
+				if r.ip != tc.ipv {
+					t.Errorf("%s printed %+v", tc.flag, r)
+				}
+			}
+			tl.stop()
+		})
+	}
+}
+
+func TestTimestamp(t *testing.T) {
+	f := flags{ts: true}
+	tl := startTool(t, f.args()...)
+	tl.waitHeader(f)
+	pid, _ := self(t)
+	ln := listener(t, "tcp4", "127.0.0.1:0")
+	const n = 5
+	for range n {
+		dial(t, "tcp4", ln.Addr().String())
+		time.Sleep(50 * time.Millisecond)
+	}
+	var rows []row
+	prev, first := -1.0, true
+	for len(rows) < n {
+		l := tl.next(10 * time.Second)
+		r, err := parseLine(f, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := bccLine(f, r); l != want {
+			t.Errorf("line not in bcc's format:\n got %q\nwant %q", l, want)
+		}
+		if first && r.ts != 0 {
+			t.Errorf("first event at TIME(s) %.3f, want 0.000", r.ts)
+		}
+		first = false
+		if r.ts < prev {
+			t.Errorf("TIME(s) went back: %.3f after %.3f", r.ts, prev)
+		}
+		prev = r.ts
+		if r.pid == pid && r.dport == port(ln.Addr()) {
+			rows = append(rows, r)
+		}
+	}
+	for i := 1; i < len(rows); i++ {
+		if d := rows[i].ts - rows[i-1].ts; d < 0.040 {
+			t.Errorf("connects 50 ms apart are %.3f s apart in TIME(s)", d)
+		}
+	}
+	tl.stop()
+}
+
+func TestBurst(t *testing.T) {
+	for _, f := range []flags{{}, {lport: true}} {
+		t.Run(f.name(), func(t *testing.T) {
+			tl := startTool(t, f.args()...)
+			tl.waitHeader(f)
+			pid, _ := self(t)
+			ln := listener(t, "tcp4", "127.0.0.1:0")
+			const n = 1000
+			start := time.Now()
+			for range n {
+				dial(t, "tcp4", ln.Addr().String())
+			}
+			t.Logf("%d connects in %v", n, time.Since(start))
+			sentinel := listener(t, "tcp4", "127.0.0.1:0")
+			dial(t, "tcp4", sentinel.Addr().String())
+			rows := tl.collect(f, pid, 30*time.Second, func(r row) bool { return r.dport == port(sentinel.Addr()) })
+			got := 0
+			for _, r := range rows {
+				if r.dport == port(ln.Addr()) {
+					got++
+				}
+			}
+			if got != n {
+				t.Errorf("%d connects, %d lines", n, got)
+			}
+			tl.stop()
+		})
+	}
+}
+
+func TestJSONRun(t *testing.T) {
+	tl := startTool(t, "--json", "-L")
+	pid, comm := self(t)
+	ln := listener(t, "tcp6", "[::1]:0")
+	// No header in JSON mode: connect until an event shows that ecli is attached.
+	var lport uint16
+	var got map[string]any
+	deadline := time.Now().Add(60 * time.Second)
+	for got == nil {
+		lport = dial(t, "tcp6", ln.Addr().String())
+		select {
+		case l, ok := <-tl.lines:
+			if !ok {
+				t.Fatalf("ecli exited early: %v\nstderr: %s", tl.cmd.Wait(), tl.stderr)
+			}
+			var ev map[string]any
+			if err := json.Unmarshal([]byte(l), &ev); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			if ev["pid"] == float64(pid) && ev["dport"] == float64(port(ln.Addr())) && ev["sport"] == float64(lport) {
+				got = ev
+			}
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no event within 60 s\nstderr: %s", tl.stderr)
+		}
+	}
+	checkJSON(t, got, row{pid: pid, comm: comm, ip: 6, saddr: "::1", daddr: "::1", lport: lport, dport: port(ln.Addr())})
+	tl.stop()
+}
+
+func TestNoLeaks(t *testing.T) {
+	testutils.RequirePrivileged(t)
+	before := testutils.Snapshot(t)
+	tl := startTool(t, "-L")
+	tl.waitHeader(flags{lport: true})
+	tl.stop()
+	names := []string{"handle_set_state", "handle_destroy_sock", "start", "events"}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		rec := &leakRecorder{TB: t}
+		testutils.CheckNoLeaks(rec, before, names...)
+		if len(rec.msgs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, m := range rec.msgs {
+				t.Error(m)
+			}
+			return
+		}
+	}
+}
+
+// leakRecorder keeps CheckNoLeaks' complaints instead of failing the test: the kernel frees
+// a dead process's maps and programs from a work queue.
+type leakRecorder struct {
+	testing.TB
+	msgs []string
+}
+
+func (r *leakRecorder) Errorf(format string, args ...any) {
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
