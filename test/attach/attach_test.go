@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
@@ -164,13 +165,13 @@ var attachCases = []attachCase{
 	{"uprobe", probeUprobe, installUprobeTarget, runUprobeTarget},
 	{"uretprobe", probeUprobe, installUprobeTarget, runUprobeTarget},
 	{"tracepoint", probeTracepoint, tgidOnly, getppid},
-	{"raw_tp", probeProgType(ebpfRawTracepoint), tgidOnly, getppid},
+	{"raw_tp", probeProgType(ebpf.RawTracepoint), tgidOnly, getppid},
 	{"tp_btf", probeLoad("tp_btf"), tgidOnly, getppid},
 	{"perf_event", probePerfEvent, tgidOnly, spin},
-	{"xdp", probeProgType(ebpfXDP), udpListener, sendUDP},
-	{"tc", probeTCX, udpListener, sendUDP},
-	{"cgroup_skb", probeProgType(ebpfCGroupSKB), udpListener, sendUDP},
-	{"socket", probeProgType(ebpfSocketFilter), udpListener, sendUDP},
+	{"xdp", probeProgType(ebpf.XDP), udpListener, sendUDP},
+	{"tc", probeProgType(ebpf.SchedCLS), udpListener, sendUDP}, // tcx (6.6+) or clsact + cls_bpf
+	{"cgroup_skb", probeProgType(ebpf.CGroupSKB), udpListener, sendUDP},
+	{"socket", probeProgType(ebpf.SocketFilter), udpListener, sendUDP},
 }
 
 // TestAttach loads each attach type's program, triggers its hook and checks the hit count;

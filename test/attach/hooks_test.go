@@ -7,9 +7,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/features"
-	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 )
 
@@ -110,28 +108,4 @@ func firstLine(err error) string {
 		s = s[:i]
 	}
 	return s
-}
-
-// probeTCX: the runner attaches tc programs with tcx links, which the kernel has when it
-// accepts one for a minimal classifier on lo (Linux 6.6+). Older kernels have the tc hook
-// only through netlink (clsact qdisc + cls_bpf); once the runner falls back to that, this
-// probe must become probeProgType(ebpf.SchedCLS) so that 5.10 and 6.1 are held to it.
-func probeTCX() (bool, string) {
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.SchedCLS,
-		License:      "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
-	})
-	if err != nil {
-		return false, fmt.Sprintf("no tc classifier programs: %v", firstLine(err))
-	}
-	defer prog.Close()
-	l, err := link.AttachTCX(link.TCXOptions{Interface: 1, Program: prog, Attach: ebpf.AttachTCXIngress})
-	if errors.Is(err, ebpf.ErrNotSupported) {
-		return false, "no tcx links (Linux 6.6+), which the runner uses for tc programs"
-	}
-	if err == nil {
-		l.Close()
-	}
-	return true, ""
 }

@@ -18,7 +18,7 @@ esac
 
 dir=$cache/$suite
 out=$dir/vmlinuz
-if [ -s "$out" ] && [ -s "$dir/version" ]; then echo "$out"; exit 0; fi
+if [ -s "$out" ] && [ -s "$dir/version" ] && [ -d "$dir/modules" ]; then echo "$out"; exit 0; fi
 mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/etc/preferences.d"
 
 # The mirror: first Debian archive URI (not the security archive) in the machine's apt sources,
@@ -76,5 +76,21 @@ vmlinuz=$(ls "$dir"/x/boot/vmlinuz-* | head -n1)
 cp "$vmlinuz" "$out.tmp"
 basename "$vmlinuz" | sed 's/^vmlinuz-//' >"$dir/version"
 mv "$out.tmp" "$out"
+# Network modules (kernel/net: sch_ingress and cls_bpf for tc without tcx, sch_netem, ...),
+# decompressed, so that the lane can put the ones it needs into the initramfs. The package
+# has no modules.dep (depmod makes it on install); test/vm reads dependencies from .modinfo.
+rm -rf "$dir/modules"
+mods=
+for m in "$dir"/x/lib/modules/* "$dir"/x/usr/lib/modules/*; do [ -d "$m" ] && mods=$m && break; done
+if [ -n "$mods" ] && [ -d "$mods/kernel/net" ]; then
+  mkdir -p "$dir/modules.tmp"
+  cp -a "$mods/kernel/net" "$dir/modules.tmp/"
+  find "$dir/modules.tmp" -name '*.ko.xz' -exec xz -d {} +
+  find "$dir/modules.tmp" -name '*.ko.zst' -exec zstd -q -d --rm {} +
+  find "$dir/modules.tmp" -name '*.ko.gz' -exec gzip -d {} +
+  mv "$dir/modules.tmp" "$dir/modules"
+else
+  mkdir -p "$dir/modules"
+fi
 rm -rf "$dir/x" "$deb" "$dir/lists"
 echo "$out"

@@ -29,10 +29,11 @@ func main() {
 	timeout := flag.Duration("timeout", 15*time.Minute, "per-kernel timeout")
 	jobs := flag.Int("jobs", 2, "kernels booted at once")
 	docs := flag.String("docs", "", "rewrite this kernels.md from the results")
+	modules := flag.String("modules", "sch_ingress cls_bpf sch_netem", "kernel modules (and their dependencies) to load in each VM")
 	flag.StringVar(&reuseInitrd, "initrd", "", "boot this initramfs instead of building one (for measuring boots)")
 	flag.Parse()
 
-	if err := lane(strings.Fields(*kernels), strings.Fields(*pkgs), *out, *timeout, *jobs, *docs); err != nil {
+	if err := lane(strings.Fields(*kernels), strings.Fields(*pkgs), strings.Fields(*modules), *out, *timeout, *jobs, *docs); err != nil {
 		fmt.Fprintln(os.Stderr, "vmtest:", err)
 		os.Exit(1)
 	}
@@ -40,7 +41,7 @@ func main() {
 
 var reuseInitrd string
 
-func lane(kernels, pkgs []string, out string, timeout time.Duration, jobs int, docs string) error {
+func lane(kernels, pkgs, modules []string, out string, timeout time.Duration, jobs int, docs string) error {
 	if len(kernels) == 0 {
 		return errors.New("no kernels given")
 	}
@@ -65,6 +66,19 @@ func lane(kernels, pkgs []string, out string, timeout time.Duration, jobs int, d
 	}
 	fmt.Printf("vmtest: initramfs %s built (%.1fs)\n", initrd, time.Since(t).Seconds())
 
+	// Per kernel: the common initramfs followed by an archive of that kernel's modules.
+	initrds := map[string]string{}
+	for _, k := range kernels {
+		mods, err := moduleArchive(k, vmlinuz[k], out, modules)
+		if err != nil {
+			return err
+		}
+		initrds[k] = filepath.Join(out, "initrd-"+k+".gz")
+		if err := concat(initrds[k], initrd, mods); err != nil {
+			return err
+		}
+	}
+
 	results := make([]*result, len(kernels))
 	sem := make(chan struct{}, max(jobs, 1))
 	var wg sync.WaitGroup
@@ -74,7 +88,7 @@ func lane(kernels, pkgs []string, out string, timeout time.Duration, jobs int, d
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = boot(k, vmlinuz[k], initrd, filepath.Join(out, "serial-"+k+".log"), timeout)
+			results[i] = boot(k, vmlinuz[k], initrds[k], filepath.Join(out, "serial-"+k+".log"), timeout)
 		}()
 	}
 	wg.Wait()

@@ -50,6 +50,7 @@ func run() bool {
 	var uts unix.Utsname
 	unix.Uname(&uts)
 	fmt.Printf("%s %s\n", markKernel, unix.ByteSliceToString(uts.Release[:]))
+	loadModules(unix.ByteSliceToString(uts.Release[:]))
 	if err := linkUp("lo"); err != nil {
 		fmt.Println("init:", err)
 		return false
@@ -162,5 +163,32 @@ func exit(ok bool) {
 	syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
 	for {
 		time.Sleep(time.Hour)
+	}
+}
+
+// loadModules loads the modules test/vm put into /lib/modules/<release>/vmtest.load, in
+// order (dependencies first). A module that fails to load is reported, not fatal: the tests
+// that need it then say what is missing.
+func loadModules(release string) {
+	list, err := os.ReadFile("/lib/modules/" + release + "/vmtest.load")
+	if err != nil {
+		fmt.Printf("init: no modules for %s: %v\n", release, err)
+		return
+	}
+	for _, p := range strings.Fields(string(list)) {
+		f, err := os.Open(p)
+		if err != nil {
+			fmt.Printf("init: module %s: %v\n", p, err)
+			continue
+		}
+		err = unix.FinitModule(int(f.Fd()), "", 0)
+		f.Close()
+		switch {
+		case err == nil:
+			fmt.Printf("init: loaded module %s\n", p)
+		case err == unix.EEXIST:
+		default:
+			fmt.Printf("init: loading module %s: %v\n", p, err)
+		}
 	}
 }
