@@ -735,20 +735,49 @@ func TestPIDFilter(t *testing.T) {
 	}
 }
 
-// TestUIDFilter connects from bash running as nobody: -u shows only it, -U prints its UID.
+// TestUIDFilter connects from a copy of the test binary running as nobody: -u shows only
+// it, -U prints its UID.
 func TestUIDFilter(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	testutils.SkipUnless(t, err == nil, "needs bash (its /dev/tcp makes the connect)")
 	const nobody = 65534
 	ln := listener(t, "tcp4", "127.0.0.1:0")
 	f := flags{uid: true}
 	tl := startTool(t, append(f.args(), "-u", strconv.Itoa(nobody))...)
 	tl.waitHeader(f)
 	dial(t, "tcp4", ln.Addr().String()) // uid 0: filtered out
-	child := exec.Command(bash, "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", port(ln.Addr())))
+
+	// go test's build directory is private to root: copy the binary where nobody can run it.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "tcpconnect-uid-") // t.TempDir's parent is private
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper := filepath.Join(dir, "tcpconnect.test")
+	if err := os.WriteFile(helper, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(helper)
+	child.Dir = dir
+	child.Env = append(os.Environ(), helperEnv+"="+ln.Addr().String())
+	child.Stdin = strings.NewReader("go\n")
 	child.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	if out, err := child.CombinedOutput(); err != nil {
-		t.Fatalf("bash as uid %d: %v: %s", nobody, err, out)
+	out, err := child.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper as uid %d: %v: %s", nobody, err, out)
+	}
+	childPort, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("helper output %q: %v", out, err)
 	}
 	var r row
 	for r.pid != uint32(child.Process.Pid) {
@@ -756,9 +785,9 @@ func TestUIDFilter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := row{uid: nobody, pid: uint32(child.Process.Pid), comm: "bash", ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1", dport: port(ln.Addr())}
+	want := row{uid: nobody, pid: uint32(child.Process.Pid), comm: textComm("tcpconnect.test"), ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1", dport: port(ln.Addr())}
 	if r != want {
-		t.Errorf("with -u %d:\n got %+v\nwant %+v", nobody, r, want)
+		t.Errorf("with -u %d:\n got %+v\nwant %+v (helper's local port %d)", nobody, r, want, childPort)
 	}
 	tl.stop()
 	tl.mu.Lock()
