@@ -34,6 +34,7 @@ lint: ## gofmt + go vet
 
 bench: ## benchmarks (decoder; see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./runner/decode/
+	$(GO) test -run '^$$' -bench Startup -benchmem -benchtime 5x ./runner/
 
 check: lint test-privileged fuzz check-packages ## what CI runs (as root): everything
 

@@ -1,0 +1,42 @@
+package runner
+
+import (
+	"os"
+	"testing"
+
+	"ecli/internal/testutils"
+)
+
+// BenchmarkStartup measures what `ecli run tcpconnlat` does before the first event can
+// arrive: parse the package, load it (kernel BTF, CO-RE, verifier), attach, then close.
+// Reproduce: sudo go test -run '^$' -bench Startup -benchmem ./runner
+func BenchmarkStartup(b *testing.B) {
+	testutils.RequirePrivileged(b)
+	data, err := os.ReadFile("../packages/tcpconnlat.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("parse", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Parse(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parse+load+attach+close", func(b *testing.B) {
+		for b.Loop() {
+			p, err := Parse(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			inst, err := Load(p, LoadOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := inst.Attach(AttachOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			inst.Close()
+		}
+	})
+}
