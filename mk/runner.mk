@@ -5,3 +5,6 @@ packages: $(RUNNER_TEST_PACKAGES)
 RUNNER_TEST_PACKAGES += runner/testdata/hist/hist.json
 $(eval $(call ecli_package,runner/testdata/hist/hist.json,runner/testdata/hist/hist.bpf.c))
 packages: runner/testdata/hist/hist.json
+RUNNER_TEST_PACKAGES += runner/testdata/badprog/badprog.json
+$(eval $(call ecli_package,runner/testdata/badprog/badprog.json,runner/testdata/badprog/badprog.bpf.c))
+packages: runner/testdata/badprog/badprog.json

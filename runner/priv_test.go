@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -354,4 +355,33 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+func TestLoadVerifierError(t *testing.T) {
+	testutils.RequirePrivileged(t)
+	data, err := os.ReadFile("testdata/badprog/badprog.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, short := Load(p, LoadOptions{})
+	_, full := Load(p, LoadOptions{Verbose: true})
+	for _, err := range []error{short, full} {
+		if !errors.Is(err, ErrVerifier) || !strings.Contains(err.Error(), "program unchecked (section tp/sched/sched_process_exec)") {
+			t.Errorf("err = %v, want ErrVerifier naming program and section", err)
+		}
+	}
+	if short == nil || full == nil {
+		t.FailNow()
+	}
+	ns, nf := strings.Count(short.Error(), "\n"), strings.Count(full.Error(), "\n")
+	if ns > 5 || nf <= ns {
+		t.Errorf("short summary has %d lines, verbose log %d: want a short summary and a longer log", ns, nf)
+	}
+	if !strings.Contains(full.Error(), "invalid mem access") {
+		t.Errorf("verbose log lacks the verifier's reason:\n%s", full)
+	}
 }
