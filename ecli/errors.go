@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"ecli/runner"
 )
@@ -44,7 +45,7 @@ func hint(err error) string {
 		return "run as root (sudo), or grant CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for xdp/tc)"
 	case errors.Is(err, runner.ErrNoKernelBTF):
 		return "this kernel has no BTF; pass a BTF file for it with --btf FILE (e.g. from btfhub)"
-	case errors.Is(err, runner.ErrVerifier):
+	case errors.Is(err, runner.ErrVerifier) && strings.Contains(err.Error(), "omitted)"):
 		return "run again with --verbose for the full verifier log"
 	}
 	return ""
