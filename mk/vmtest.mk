@@ -10,9 +10,10 @@ VMTEST_PKGS   ?= ./test/attach ./runner ./examples/...
 VMTEST_CACHE  ?= /var/cache/ecli-vmtest
 # Build directory for test binaries, the initramfs and the serial logs.
 VMTEST_OUT    ?= test/vm/out
-# Per-kernel timeout (seconds) and how many kernels boot at once.
+# Per-kernel timeout (seconds) and how many kernels boot at once (one per core: TCG runs a
+# -smp 1 guest on one host thread, and the tools' timing tests need that core to themselves).
 VMTEST_TIMEOUT ?= 900
-VMTEST_JOBS   ?= 3
+VMTEST_JOBS   ?= $(shell nproc)
 
 ATTACH_SRCS := $(wildcard testdata/attach/*.bpf.c)
 ATTACH_OBJS := $(ATTACH_SRCS:.bpf.c=.bpf.o)

@@ -269,6 +269,13 @@ func installBusybox(root string) error {
 			return err
 		}
 	}
+	// bash for tests that need it (e.g. /dev/tcp connects as another user), from bash-static.
+	if _, err := os.Stat("/bin/bash-static"); err == nil {
+		os.Remove(filepath.Join(bin, "bash"))
+		if err := copyFile("/bin/bash-static", filepath.Join(bin, "bash"), 0o755); err != nil {
+			return err
+		}
+	}
 	for _, d := range []string{"sbin", "usr"} {
 		if err := os.Symlink("bin", filepath.Join(root, d)); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
