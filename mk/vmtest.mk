@@ -14,6 +14,8 @@ VMTEST_OUT    ?= test/vm/out
 # -smp 1 guest on one host thread, and the tools' timing tests need that core to themselves).
 VMTEST_TIMEOUT ?= 900
 VMTEST_JOBS   ?= $(shell nproc)
+# Kernel modules loaded in each VM (with their dependencies).
+VMTEST_MODULES ?= sch_ingress cls_bpf sch_netem
 
 ATTACH_SRCS := $(wildcard testdata/attach/*.bpf.c)
 ATTACH_OBJS := $(ATTACH_SRCS:.bpf.c=.bpf.o)
@@ -34,10 +36,10 @@ testdata/attach/uprobe_target: testdata/attach/uprobe_target.c
 
 vmtest: ## privileged tests on Debian stock kernels under qemu (KERNELS="5.10 6.1 6.12")
 	VMTEST_CACHE=$(VMTEST_CACHE) $(GO) run ./test/vm -kernels "$(KERNELS)" -pkgs "$(VMTEST_PKGS)" \
-		-out $(VMTEST_OUT) -timeout $(VMTEST_TIMEOUT)s -jobs $(VMTEST_JOBS)
+		-out $(VMTEST_OUT) -timeout $(VMTEST_TIMEOUT)s -jobs $(VMTEST_JOBS) -modules "$(VMTEST_MODULES)"
 
 vmtest-docs: ## run the lane on every kernel and rewrite docs/kernels.md from its results
 	VMTEST_CACHE=$(VMTEST_CACHE) $(GO) run ./test/vm -kernels "$(KERNELS)" -pkgs "$(VMTEST_PKGS)" \
-		-out $(VMTEST_OUT) -timeout $(VMTEST_TIMEOUT)s -jobs $(VMTEST_JOBS) -docs docs/kernels.md
+		-out $(VMTEST_OUT) -timeout $(VMTEST_TIMEOUT)s -jobs $(VMTEST_JOBS) -modules "$(VMTEST_MODULES)" -docs docs/kernels.md
 
 check-vmtest: vmtest ## the lane as `make check` runs it
