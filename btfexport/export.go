@@ -508,11 +508,18 @@ func applyVarTags(v *btf.Var, extra fields) error {
 		if !ok {
 			continue
 		}
-		tagged = true
 		key, val, hasVal := strings.Cut(rest, "=")
 		bad := func(why string) error {
 			return fmt.Errorf("global %s: %w: tag %q: %s", v.Name, ErrBadHint, tag, why)
 		}
+		if key == "lost" {
+			// Not a flag: the runner reads it from BTF and reports the counter's growth.
+			if hasVal {
+				return bad("takes no value")
+			}
+			continue
+		}
+		tagged = true
 		switch key {
 		case "short":
 			if !hasVal || len(val) != 1 {
@@ -545,7 +552,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			}
 			cmd[key] = jsonValue(val)
 		default:
-			return bad("unknown key (known: short, long, help, metavar, positional, scale, default)")
+			return bad("unknown key (known: short, long, help, metavar, positional, scale, default, lost)")
 		}
 	}
 	if tagged || len(cmd) > 0 {

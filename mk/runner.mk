@@ -8,3 +8,6 @@ packages: runner/testdata/hist/hist.json
 RUNNER_TEST_PACKAGES += runner/testdata/badprog/badprog.json
 $(eval $(call ecli_package,runner/testdata/badprog/badprog.json,runner/testdata/badprog/badprog.bpf.c))
 packages: runner/testdata/badprog/badprog.json
+RUNNER_TEST_PACKAGES += runner/testdata/lost/lost.json
+$(eval $(call ecli_package,runner/testdata/lost/lost.json,runner/testdata/lost/lost.bpf.c))
+packages: runner/testdata/lost/lost.json

@@ -132,8 +132,16 @@ func (i *Instance) RunStats(ctx context.Context, opts RunOptions) (*Stats, error
 	if opts.Ready != nil {
 		opts.Ready()
 	}
+	lostDone := make(chan struct{})
+	lostWatched := make(chan struct{})
+	go func() {
+		defer close(lostWatched)
+		i.watchLost(lostDone, time.Second, st, opts.Diag)
+	}()
 	<-ctx.Done()
 	wg.Wait()
+	close(lostDone)
+	<-lostWatched
 	close(errc)
 	if lost := atomic.LoadUint64(&st.Lost); lost > 0 {
 		opts.Diag(fmt.Sprintf("lost %d events in total", lost))
@@ -145,6 +153,8 @@ type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
 }
+
+func addLost(st *Stats, n uint64) { atomic.AddUint64(&st.Lost, n) }
 
 func (l *lockedWriter) write(b []byte) {
 	l.mu.Lock()

@@ -385,3 +385,40 @@ func TestLoadVerifierError(t *testing.T) {
 		t.Errorf("verbose log lacks the verifier's reason:\n%s", full)
 	}
 }
+
+// TestLostEventsReported: events the program could not reserve are counted by a global
+// tagged ecli:lost, and the runner reports them; every event is either printed or counted.
+func TestLostEventsReported(t *testing.T) {
+	testutils.RequirePrivileged(t)
+	data, err := os.ReadFile("testdata/lost/lost.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetOption("targ_ppid", fmt.Sprint(os.Getpid())); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, p, JSON, AttachOptions{})
+	execTrue(t)
+	time.Sleep(300 * time.Millisecond)
+	s.stop()
+	lost := 0
+	for _, d := range s.diag {
+		var n int
+		if _, err := fmt.Sscanf(d, "lost %d events", &n); err == nil && strings.Contains(d, "counted them in dropped") {
+			lost += n
+		}
+	}
+	printed := 0
+	for _, l := range s.lines {
+		if strings.Contains(l, `"seq":`) {
+			printed++
+		}
+	}
+	if lost == 0 || printed+lost != 64 {
+		t.Errorf("printed %d + lost %d events, want 64 with some lost; diagnostics %q", printed, lost, s.diag)
+	}
+}

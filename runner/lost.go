@@ -1,0 +1,82 @@
+package runner
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// lostCounter is a global the program increments when it drops an event (a full ring
+// buffer, a failed reserve). It is marked with the decl tag "ecli:lost" and must be an
+// unsigned integer in .bss or .data; the runner reports its growth on the diagnostic
+// channel, so drops are never silent.
+type lostCounter struct {
+	name    string
+	section string
+	offset  uint32
+	size    uint32
+	last    uint64
+}
+
+func (p *Package) lostCounters() []*lostCounter {
+	var out []*lostCounter
+	for name, vs := range p.spec.Variables {
+		if vs.Type == nil || !slices.Contains(vs.Type.Tags, "ecli:lost") {
+			continue
+		}
+		i, ok := btf.UnderlyingType(vs.Type.Type).(*btf.Int)
+		if !ok || (i.Size != 4 && i.Size != 8) {
+			continue
+		}
+		out = append(out, &lostCounter{name: name, section: vs.SectionName, offset: vs.Offset, size: i.Size})
+	}
+	slices.SortFunc(out, func(a, b *lostCounter) int { return int(a.offset) - int(b.offset) })
+	return out
+}
+
+// checkLost reads every lost counter and reports the ones that grew.
+func (i *Instance) checkLost(counters []*lostCounter, st *Stats, diag func(string)) {
+	for _, c := range counters {
+		m := i.coll.Maps[c.section]
+		if m == nil {
+			continue
+		}
+		buf := make([]byte, m.ValueSize())
+		if err := m.Lookup(uint32(0), &buf); err != nil || int(c.offset+c.size) > len(buf) {
+			continue
+		}
+		var v uint64
+		if c.size == 4 {
+			v = uint64(binary.LittleEndian.Uint32(buf[c.offset:]))
+		} else {
+			v = binary.LittleEndian.Uint64(buf[c.offset:])
+		}
+		if v > c.last {
+			addLost(st, v-c.last)
+			diag(fmt.Sprintf("lost %d events (the program counted them in %s)", v-c.last, c.name))
+			c.last = v
+		}
+	}
+}
+
+// watchLost polls the lost counters every interval until done is closed, then once more.
+func (i *Instance) watchLost(done <-chan struct{}, interval time.Duration, st *Stats, diag func(string)) {
+	counters := i.pkg.lostCounters()
+	if len(counters) == 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			i.checkLost(counters, st, diag)
+			return
+		case <-t.C:
+			i.checkLost(counters, st, diag)
+		}
+	}
+}
