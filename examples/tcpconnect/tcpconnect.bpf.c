@@ -51,6 +51,9 @@ const volatile bool targ_ipv4 ECLI("short=4") ECLI("long=ipv4")
 const volatile bool targ_ipv6 ECLI("short=6") ECLI("long=ipv6")
 	ECLI("help=trace IPv6 family only") = false;
 
+/* events the ring buffer had no room for; the runner reports its growth */
+__u64 dropped ECLI("lost") = 0;
+
 struct piddata {
 	char comm[TASK_COMM_LEN];
 	__u32 pid;
@@ -140,8 +143,10 @@ static __always_inline int emit(struct trace_event_raw_inet_sock_set_state *ctx,
 	struct event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		__sync_fetch_and_add(&dropped, 1);
 		return 0;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	__builtin_memcpy(e->task, who->comm, sizeof(e->task));
 	e->ts_us = bpf_ktime_get_ns() / 1000;

@@ -50,6 +50,9 @@ const volatile bool targ_ipv4 ECLI("short=4") ECLI("long=ipv4")
 const volatile bool targ_ipv6 ECLI("short=6") ECLI("long=ipv6")
 	ECLI("help=trace IPv6 family only") = false;
 
+/* events the ring buffer had no room for; the runner reports its growth */
+__u64 dropped ECLI("lost") = 0;
+
 struct piddata {
 	char comm[TASK_COMM_LEN];
 	__u64 ts;
@@ -127,8 +130,10 @@ static __always_inline int on_answer(struct trace_event_raw_inet_sock_set_state 
 		goto cleanup;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		__sync_fetch_and_add(&dropped, 1);
 		goto cleanup;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	__builtin_memcpy(e->comm, piddatap->comm, sizeof(e->comm));
 	e->delta_us = (__u64)delta / 1000;
