@@ -233,7 +233,12 @@ func writeDocs(path string, vms []*result, kernels, pkgs []string) error {
 			case st == "PASS":
 				b.WriteString(" ✓ |")
 			default:
-				b.WriteString(" FAIL |")
+				why := "`" + p + "` failed: " + strings.Join(r.failedIn(p), ", ")
+				if noteOf[why] == 0 {
+					notes = append(notes, why)
+					noteOf[why] = len(notes)
+				}
+				fmt.Fprintf(&b, " FAIL [%d] |", noteOf[why])
 			}
 		}
 		b.WriteString("\n")
@@ -265,4 +270,20 @@ func writeDocs(path string, vms []*result, kernels, pkgs []string) error {
 	fmt.Printf("vmtest: wrote %s\n", path)
 	_ = pkgs
 	return nil
+}
+
+// failedIn lists the top-level tests of a package that failed.
+func (r *result) failedIn(pkg string) []string {
+	var out []string
+	for t, st := range r.tests {
+		name, ok := strings.CutPrefix(t, pkg+" ")
+		if ok && st == "FAIL" && !strings.Contains(name, "/") {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		out = append(out, "the test binary (no test failed: see the serial log)")
+	}
+	return out
 }
