@@ -1,6 +1,6 @@
 # Stock-kernel lane (issue 7): the privileged tests on Debian's 5.10, 6.1 and 6.12 kernels
 # under qemu TCG. See docs/kernels.md and test/vm/README.md.
-.PHONY: vmtest vmtest-docs attach-objs check-vmtest
+.PHONY: vmtest vmtest-docs attach-objs check-attach-objs check-vmtest
 
 # Kernels to boot: 5.10 (bullseye), 6.1 (bookworm), 6.12 (trixie).
 KERNELS       ?= 5.10 6.1 6.12
@@ -42,4 +42,8 @@ vmtest-docs: ## run the lane on every kernel and rewrite docs/kernels.md from it
 	VMTEST_CACHE=$(VMTEST_CACHE) $(GO) run ./test/vm -kernels "$(KERNELS)" -pkgs "$(VMTEST_PKGS)" \
 		-out $(VMTEST_OUT) -timeout $(VMTEST_TIMEOUT)s -jobs $(VMTEST_JOBS) -modules "$(VMTEST_MODULES)" -docs docs/kernels.md
 
-check-vmtest: vmtest ## the lane as `make check` runs it
+check-attach-objs: ## rebuild testdata/attach from source and fail if the committed files differ
+	$(MAKE) -B attach-objs
+	git diff --exit-code -- testdata/attach
+
+check-vmtest: check-attach-objs vmtest ## the lane as `make check` runs it
