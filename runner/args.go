@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -150,6 +151,9 @@ func (p *Package) buildOptions() error {
 			vs, ok := p.spec.Variables[v.Name]
 			if !ok {
 				return badf(path+".name", "variable %q is not in the BPF object", v.Name)
+			}
+			if vs.Type != nil && slices.Contains(vs.Type.Tags, "ecli:lost") {
+				continue // a lost-event counter (runner/lost.go), not an option
 			}
 			if vs.Type == nil {
 				return badf(path+".name", "variable %q has no BTF type in the object", v.Name)

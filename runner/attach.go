@@ -58,6 +58,12 @@ var attachers = map[string]attachFunc{
 // was attached is detached again (the programs stay loaded until Close).
 func (i *Instance) Attach(o AttachOptions) error {
 	for _, pm := range i.pkg.Meta.Progs {
+		switch sectionFamily(i.spec.Programs[pm.Name].SectionName) {
+		case "tp", "tracepoint", "kprobe", "kretprobe", "ksyscall", "kretsyscall", "uprobe", "uretprobe":
+			mountTracefs()
+		}
+	}
+	for _, pm := range i.pkg.Meta.Progs {
 		prog := i.coll.Programs[pm.Name]
 		if prog == nil {
 			return fmt.Errorf("attaching program %s: not loaded", pm.Name)

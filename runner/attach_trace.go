@@ -10,6 +10,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 )
 
 // Tracing families: tracepoints, raw tracepoints, BTF-typed hooks, kprobes and uprobes.
@@ -25,6 +26,22 @@ func attachTracepoint(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string,
 	}
 	i.addLink(l)
 	return nil
+}
+
+// tracefsDir is where tracefs is mounted when neither it nor debugfs is.
+const tracefsDir = "/sys/kernel/tracing"
+
+// mountTracefs mounts tracefs at /sys/kernel/tracing when no tracefs is reachable, as
+// `mount -t tracefs nodev /sys/kernel/tracing` would: tracepoint ids are read from it.
+// It must run before cilium/ebpf first looks for tracefs, which it does only once per
+// process. It reports whether it mounted anything.
+func mountTracefs() bool {
+	for _, p := range []string{tracefsDir + "/events", "/sys/kernel/debug/tracing/events"} {
+		if _, err := os.Stat(p); err == nil {
+			return false
+		}
+	}
+	return unix.Mount("nodev", tracefsDir, "tracefs", 0, "") == nil
 }
 
 func attachRawTracepoint(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, _ AttachOptions) error {

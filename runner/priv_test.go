@@ -401,6 +401,9 @@ func TestLostEventsReported(t *testing.T) {
 	if err := p.SetOption("targ_ppid", fmt.Sprint(os.Getpid())); err != nil {
 		t.Fatal(err)
 	}
+	if o := p.Option("dropped"); o != nil {
+		t.Errorf("the lost counter became an option: %+v", o)
+	}
 	s := start(t, p, JSON, AttachOptions{})
 	execTrue(t)
 	time.Sleep(300 * time.Millisecond)
