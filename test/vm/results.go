@@ -243,7 +243,7 @@ func writeDocs(path string, vms []*result, kernels, pkgs []string) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("| boot + all tests |")
+	b.WriteString("| time (VM: boot + all tests; host: test/attach) |")
 	for _, r := range runs {
 		fmt.Fprintf(&b, " %.0f s |", r.elapsed.Seconds())
 	}
