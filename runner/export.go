@@ -18,6 +18,23 @@ type exporter struct {
 	name    string // map name in the object
 	plan    *decode.Plan
 	keyPlan *decode.Plan // sampled maps only
+	table   *decode.Plan // sample type "table": key and value side by side
+	sort    []sortField  // sample.sort, resolved
+}
+
+// sortField is a resolved SortKey: an integer at Offset in key||value.
+type sortField struct {
+	off, size uint32
+	signed    bool
+	desc      bool
+}
+
+// active reports whether the map is printed with the given bool globals (when/unless).
+func (e *exporter) active(flag func(string) bool) bool {
+	if e.meta.When != "" && !flag(e.meta.When) {
+		return false
+	}
+	return e.meta.Unless == "" || !flag(e.meta.Unless)
 }
 
 // specMapName finds the object's map for a skeleton map entry: by name, else by ident
@@ -78,6 +95,17 @@ func (p *Package) exporters(opts decode.Options) ([]*exporter, error) {
 			}
 			if e.keyPlan, err = decode.Compile(ms.Key, decode.Options{Flag: opts.Flag}); err != nil {
 				return nil, badf(path, "key of map %s: %v", name, err)
+			}
+			if err := e.compileTable(path, opts); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range []struct{ key, name string }{{"when", mm.When}, {"unless", mm.Unless}} {
+			if c.name == "" {
+				continue
+			}
+			if o := p.Option(c.name); o == nil || o.Kind != KindBool {
+				return nil, badf(path+"."+c.key, "%q is not a bool global of the program", c.name)
 			}
 		}
 		if p.Meta.MultipleExportTypes {
@@ -151,7 +179,8 @@ func compilePlan(t btf.Type, path string, opts decode.Options) (*decode.Plan, er
 }
 
 // ExportPlans compiles the decode plans of what the package exports, keyed by map name.
-// It needs no kernel and is what `ecli inspect` shows.
+// It needs no kernel and is what `ecli inspect` shows. A map sampled as a "table" has the
+// plan of its lines: it decodes the entry's key bytes followed by its value bytes.
 func (p *Package) ExportPlans() (map[string]*decode.Plan, error) {
 	exps, err := p.exporters(decode.Options{Flag: p.BoolValue})
 	if err != nil {
@@ -160,6 +189,72 @@ func (p *Package) ExportPlans() (map[string]*decode.Plan, error) {
 	out := make(map[string]*decode.Plan, len(exps))
 	for _, e := range exps {
 		out[e.name] = e.plan
+		if e.table != nil {
+			out[e.name] = e.table
+		}
 	}
 	return out, nil
+}
+
+// compileTable builds the plan of a "table" sample (the key's fields, then the value's, as
+// one struct decoded from key||value) and resolves sample.sort against it.
+func (e *exporter) compileTable(path string, opts decode.Options) error {
+	smp := e.meta.Sample
+	if smp.Type != "table" && len(smp.Sort) == 0 {
+		return nil
+	}
+	ms := e.specMap
+	ks, vs := ms.KeySize, ms.ValueSize
+	s := &btf.Struct{Name: e.name, Size: ks + vs, Tags: []string{"ecli:time=off"}}
+	s.Members = append(tableMembers(ms.Key, "key", 0), tableMembers(ms.Value, "value", ks)...)
+	plan, err := decode.Compile(s, decode.Options{Flag: opts.Flag, Time: opts.Time})
+	if err != nil {
+		return badf(path+".sample", "table of map %s: %v", e.name, err)
+	}
+	if smp.Type == "table" {
+		e.table = plan
+	}
+	for _, k := range smp.Sort {
+		var f *decode.Field
+		for i := range plan.Fields() {
+			if plan.Fields()[i].Name == k.Field {
+				f = &plan.Fields()[i]
+				break
+			}
+		}
+		if f == nil {
+			return badf(path+".sample.sort", "map %s has no key or value field %q", e.name, k.Field)
+		}
+		var signed bool
+		switch t := btf.UnderlyingType(f.Type).(type) {
+		case *btf.Int:
+			signed = t.Encoding == btf.Signed
+		case *btf.Enum:
+			signed = t.Signed
+		default:
+			return badf(path+".sample.sort", "field %q of map %s is not an integer", k.Field, e.name)
+		}
+		if f.BitfieldSize != 0 || f.Size > 8 {
+			return badf(path+".sample.sort", "field %q of map %s is not a plain integer of up to 8 bytes", k.Field, e.name)
+		}
+		e.sort = append(e.sort, sortField{off: f.Offset, size: f.Size, signed: signed, desc: k.Desc})
+	}
+	return nil
+}
+
+// tableMembers returns a struct's members shifted by off bytes, or one member named name.
+func tableMembers(t btf.Type, name string, off uint32) []btf.Member {
+	if st, ok := btf.UnderlyingType(t).(*btf.Struct); ok {
+		ms := make([]btf.Member, len(st.Members))
+		for i, m := range st.Members {
+			m.Offset += btf.Bits(off) * 8
+			ms[i] = m
+		}
+		return ms
+	}
+	var tags []string
+	if td, ok := t.(*btf.Typedef); ok {
+		tags = td.Tags // hints on a typedef'd key or value
+	}
+	return []btf.Member{{Name: name, Type: t, Offset: btf.Bits(off) * 8, Tags: tags}}
 }

@@ -49,14 +49,28 @@ type MapMeta struct {
 	Export ExportConfig
 	// StackTrace is set when intepreter is {"stack_trace": ...}.
 	StackTrace *StackTrace
+	// When and Unless (ecli extensions) name bool globals: the map is printed only when
+	// When is true (if set) and Unless is false (if set).
+	When, Unless string
 }
 
 // Sample is a map's sampling configuration.
 type Sample struct {
 	Interval time.Duration
-	Type     string // "log2_hist", "linear_hist" or "default_kv"
+	Type     string // "log2_hist", "linear_hist", "default_kv" or "table" (ecli)
 	Unit     string
 	ClearMap bool
+	// AtExit (ecli: "at_exit": true or "interval": 0) prints the map once, at exit.
+	AtExit bool
+	// Sort (ecli: "sort") orders the entries of a round; empty keeps the map's order.
+	Sort []SortKey
+}
+
+// SortKey is one key of a sampled map's sort order: a top-level field of the map's key or
+// value type, by name.
+type SortKey struct {
+	Field string
+	Desc  bool
 }
 
 // ExportKind says how a map's events are typed in multi-export mode.
@@ -266,23 +280,22 @@ func parseMap(v gjson.Result, p string) (MapMeta, error) {
 		return mm, badf(p, "map has neither name nor ident")
 	}
 	if s := v.Get("sample"); s.Exists() && s.Type != gjson.Null {
-		iv := s.Get("interval")
-		if iv.Type != gjson.Number || iv.Int() <= 0 {
-			return mm, badf(p+".sample.interval", "is %s, want a positive number of milliseconds", kindName(iv))
-		}
-		smp := &Sample{Interval: time.Duration(iv.Int()) * time.Millisecond, Type: "default_kv", Unit: "(unit)", ClearMap: s.Get("clear_map").Bool()}
-		if t := s.Get("type"); t.Exists() {
-			switch t.String() {
-			case "log2_hist", "linear_hist", "default_kv":
-				smp.Type = t.String()
-			default:
-				return mm, badf(p+".sample.type", "%q is not one of log2_hist, linear_hist, default_kv", t.String())
-			}
-		}
-		if u := s.Get("unit"); u.Exists() {
-			smp.Unit = u.String()
+		smp, err := parseSample(s, p+".sample")
+		if err != nil {
+			return mm, err
 		}
 		mm.Sample = smp
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"when", &mm.When}, {"unless", &mm.Unless}} {
+		if r := v.Get(k.key); r.Exists() {
+			if r.Type != gjson.String || r.Str == "" {
+				return mm, badf(p+"."+k.key, "is %s, want the name of a bool global", kindName(r))
+			}
+			*k.dst = r.Str
+		}
 	}
 	ec := v.Get("export_config")
 	switch {
@@ -322,6 +335,51 @@ func parseMap(v gjson.Result, p string) (MapMeta, error) {
 		})
 	}
 	return mm, nil
+}
+
+func parseSample(s gjson.Result, p string) (*Sample, error) {
+	if !s.IsObject() {
+		return nil, badf(p, "is %s, want an object", kindName(s))
+	}
+	smp := &Sample{Type: "default_kv", Unit: "(unit)", ClearMap: s.Get("clear_map").Bool(), AtExit: s.Get("at_exit").Bool()}
+	iv := s.Get("interval")
+	switch {
+	case iv.Type == gjson.Number && iv.Int() > 0:
+		smp.Interval = time.Duration(iv.Int()) * time.Millisecond
+	case iv.Type == gjson.Number && iv.Raw == "0", !iv.Exists() && smp.AtExit:
+		smp.AtExit = true
+	default:
+		what := kindName(iv)
+		if iv.Type == gjson.Number {
+			what = iv.Raw
+		}
+		return nil, badf(p+".interval", "is %s, want a number of milliseconds (0: at exit only)", what)
+	}
+	if t := s.Get("type"); t.Exists() {
+		switch t.String() {
+		case "log2_hist", "linear_hist", "default_kv", "table":
+			smp.Type = t.String()
+		default:
+			return nil, badf(p+".type", "%q is not one of log2_hist, linear_hist, default_kv, table", t.String())
+		}
+	}
+	if u := s.Get("unit"); u.Exists() {
+		smp.Unit = u.String()
+	}
+	if so := s.Get("sort"); so.Exists() {
+		if so.Type != gjson.String || so.Str == "" {
+			return nil, badf(p+".sort", "is %s, want field names separated by commas", kindName(so))
+		}
+		for _, f := range strings.Split(so.Str, ",") {
+			f = strings.TrimSpace(f)
+			k := SortKey{Field: strings.TrimPrefix(f, "-"), Desc: strings.HasPrefix(f, "-")}
+			if k.Field == "" {
+				return nil, badf(p+".sort", "%q has an empty field name", so.Str)
+			}
+			smp.Sort = append(smp.Sort, k)
+		}
+	}
+	return smp, nil
 }
 
 func parseProg(v gjson.Result, p string) (ProgMeta, error) {

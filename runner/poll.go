@@ -85,6 +85,9 @@ func (i *Instance) RunStats(ctx context.Context, opts RunOptions) (*Stats, error
 
 	var starts []func()
 	for _, e := range exps {
+		if !e.active(i.pkg.BoolValue) {
+			continue // when/unless: not printed with these options
+		}
 		m := i.coll.Maps[e.name]
 		if m == nil {
 			return nil, fmt.Errorf("running: map %s not loaded", e.name)

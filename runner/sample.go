@@ -2,9 +2,11 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,25 +29,33 @@ type sampler struct {
 }
 
 func (s *sampler) loop(ctx context.Context) error {
-	if s.format == Text && s.e.meta.Sample.Type == "default_kv" {
+	smp := s.e.meta.Sample
+	if s.format == Text && smp.Type == "default_kv" {
 		s.w.write([]byte(s.kvHeader() + "\n"))
 	}
-	t := time.NewTicker(s.e.meta.Sample.Interval)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if !smp.AtExit {
+		t := time.NewTicker(smp.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			// A last round at exit, as bcc tools print their histograms on Ctrl-C.
 			s.round()
-			if s.e.meta.Sample.ClearMap {
+			if smp.ClearMap {
 				s.clear()
 			}
 			return nil
-		case <-t.C:
+		case <-tick:
 			s.round()
 		}
 	}
 }
+
+// kv is one map entry.
+type kv struct{ key, val []byte }
 
 func (s *sampler) round() {
 	atomic.AddUint64(&s.st.Samples, 1)
@@ -53,18 +63,73 @@ func (s *sampler) round() {
 	keySize, valSize := int(s.m.KeySize()), int(s.m.ValueSize())
 	it := s.m.Iterate()
 	key, val := make([]byte, keySize), make([]byte, valSize)
+	var entries []kv
 	for it.Next(&key, &val) {
-		if err := s.entry(&out, key, val); err != nil {
-			atomic.AddUint64(&s.st.Errors, 1)
-			s.diag(fmt.Sprintf("sampling map %s: %v", s.e.name, err))
-		}
+		entries = append(entries, kv{bytes.Clone(key), bytes.Clone(val)})
 	}
 	if err := it.Err(); err != nil {
 		s.diag(fmt.Sprintf("iterating map %s: %v", s.e.name, err))
 	}
+	sortEntries(entries, s.e.sort)
+	if s.e.table != nil && s.format == Text {
+		// bcc prints its tables after an empty line (the ^C line).
+		out.WriteString("\n" + s.e.table.Header() + "\n")
+	}
+	for _, en := range entries {
+		if err := s.entry(&out, en.key, en.val); err != nil {
+			atomic.AddUint64(&s.st.Errors, 1)
+			s.diag(fmt.Sprintf("sampling map %s: %v", s.e.name, err))
+		}
+	}
 	if out.Len() > 0 {
 		s.w.write(out.Bytes())
 	}
+}
+
+// sortEntries orders entries by the sort fields (read from key||value), then by key bytes
+// so that the order is deterministic. Without sort fields the map's order is kept.
+func sortEntries(entries []kv, keys []sortField) {
+	if len(keys) == 0 {
+		return
+	}
+	field := func(e kv, f sortField) (uint64, bool) {
+		var b []byte
+		if int(f.off) < len(e.key) {
+			b = e.key[f.off:]
+		} else {
+			b = e.val[int(f.off)-len(e.key):]
+		}
+		if len(b) < int(f.size) {
+			return 0, false
+		}
+		var v uint64
+		for i := int(f.size) - 1; i >= 0; i-- {
+			v = v<<8 | uint64(b[i])
+		}
+		if f.signed && f.size < 8 && v&(1<<(8*f.size-1)) != 0 {
+			v |= ^uint64(0) << (8 * f.size)
+		}
+		return v, true
+	}
+	slices.SortStableFunc(entries, func(a, b kv) int {
+		for _, f := range keys {
+			va, _ := field(a, f)
+			vb, _ := field(b, f)
+			c := 0
+			if f.signed {
+				c = cmp.Compare(int64(va), int64(vb))
+			} else {
+				c = cmp.Compare(va, vb)
+			}
+			if f.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return bytes.Compare(a.key, b.key)
+	})
 }
 
 func (s *sampler) clear() {
@@ -97,6 +162,14 @@ func (s *sampler) entry(out *bytes.Buffer, key, val []byte) error {
 	switch s.e.meta.Sample.Type {
 	case "log2_hist", "linear_hist":
 		return s.hist(out, key, val)
+	case "table":
+		sample := append(append(make([]byte, 0, len(key)+len(val)), key...), val...)
+		b, err := s.e.table.AppendText(nil, sample)
+		if err != nil {
+			return err
+		}
+		out.Write(append(b, '\n'))
+		return nil
 	}
 	// default_kv: time, the key as JSON, the value as JSON (eunomia's layout).
 	b := s.now().AppendFormat(nil, "15:04:05")

@@ -51,6 +51,9 @@ const volatile bool targ_ipv4 ECLI("short=4") ECLI("long=ipv4")
 const volatile bool targ_ipv6 ECLI("short=6") ECLI("long=ipv6")
 	ECLI("help=trace IPv6 family only") = false;
 
+const volatile bool targ_count ECLI("short=c") ECLI("long=count")
+	ECLI("help=count connects per source address, destination address and port; print the table at exit") = false;
+
 /* events the ring buffer had no room for; the runner reports its growth */
 __u64 dropped ECLI("lost") = 0;
 
@@ -68,6 +71,39 @@ struct {
 	__type(value, struct piddata);
 } start SEC(".maps");
 
+/* -c: bcc's ipv4_count/ipv6_count in one map. The runner prints it at exit as bcc's
+ * "LADDR RADDR RPORT CONNECTS" table: IPv4 rows first (af ascending), then by count,
+ * descending (sample "sort"). */
+struct flow_key {
+	ECLI("name=LADDR") ECLI("select=af") ECLI("fmt=%-25s")
+	union {
+		__u32 saddr_v4 ECLI("case=2") ECLI("format=ipv4");
+		__u8 saddr_v6[16] ECLI("case=10") ECLI("format=ipv6");
+	};
+	ECLI("name=RADDR") ECLI("select=af") ECLI("fmt=%-25s")
+	union {
+		__u32 daddr_v4 ECLI("case=2") ECLI("format=ipv4");
+		__u8 daddr_v6[16] ECLI("case=10") ECLI("format=ipv6");
+	};
+	__u32 af ECLI("hide");
+	/* host byte order */
+	__u16 dport ECLI("name=RPORT") ECLI("fmt=%-20d");
+};
+
+struct flow_count {
+	__u64 connects ECLI("name=CONNECTS") ECLI("fmt=%-10d");
+};
+
+/// @sample {"type": "table", "at_exit": true, "sort": "af,-connects"}
+/// @when targ_count
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_ENTRIES);
+	__type(key, struct flow_key);
+	__type(value, struct flow_count);
+} counts SEC(".maps");
+
+/// @unless targ_count
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -167,6 +203,33 @@ static __always_inline int emit(struct trace_event_raw_inet_sock_set_state *ctx,
 	return 0;
 }
 
+static __always_inline int count(struct trace_event_raw_inet_sock_set_state *ctx, int af)
+{
+	static const struct flow_count zero;
+	struct flow_count *c;
+	struct flow_key key;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	key.af = af;
+	key.dport = ctx->dport;
+	if (af == AF_INET) {
+		bpf_probe_read_kernel(&key.saddr_v4, sizeof(key.saddr_v4), ctx->saddr);
+		bpf_probe_read_kernel(&key.daddr_v4, sizeof(key.daddr_v4), ctx->daddr);
+	} else {
+		bpf_probe_read_kernel(key.saddr_v6, sizeof(key.saddr_v6), ctx->saddr_v6);
+		bpf_probe_read_kernel(key.daddr_v6, sizeof(key.daddr_v6), ctx->daddr_v6);
+	}
+	c = bpf_map_lookup_elem(&counts, &key);
+	if (!c) {
+		bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&counts, &key);
+		if (!c)
+			return 0;
+	}
+	__sync_fetch_and_add(&c->connects, 1);
+	return 0;
+}
+
 static __always_inline int on_connect(struct trace_event_raw_inet_sock_set_state *ctx,
 				      __u64 sk)
 {
@@ -184,6 +247,8 @@ static __always_inline int on_connect(struct trace_event_raw_inet_sock_set_state
 	af = family(ctx);
 	if (!family_wanted(af))
 		return 0;
+	if (targ_count)
+		return count(ctx, af);
 	bpf_get_current_comm(&who.comm, sizeof(who.comm));
 	who.pid = pid;
 	who.uid = uid;
@@ -219,7 +284,7 @@ int handle_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
 		return on_connect(ctx, sk);
-	if (targ_lport && oldstate == TCP_SYN_SENT)
+	if (targ_lport && !targ_count && oldstate == TCP_SYN_SENT)
 		return on_leave_syn_sent(ctx, sk);
 	return 0;
 }
@@ -237,6 +302,7 @@ int handle_destroy_sock(struct trace_event_raw_tcp_event_sk *ctx)
 /// @brief Trace active TCP connects (bcc's tcpconnect)
 /// @details Prints one line per TCP connect(2), including ones that later fail. With -L the
 /// line waits for the first answer (or the timeout), because the local port is chosen after
-/// the connect starts. Not available from bcc: -c/--count, -d/--dns, --cgroupmap and
+/// the connect starts. With -c, connects are counted per (source, destination, port) and
+/// the table is printed at exit instead. Not available from bcc: -d/--dns, --cgroupmap and
 /// --mntnsmap (see examples/tcpconnect/README.md). -4 and -6 together mean both families.
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"ecli/internal/testutils"
@@ -225,6 +226,7 @@ func TestPackageOptions(t *testing.T) {
 		{"targ_lport", "lport", "L"},
 		{"targ_ipv4", "ipv4", "4"},
 		{"targ_ipv6", "ipv6", "6"},
+		{"targ_count", "count", "c"},
 	} {
 		o := pkg.OptionByFlag(tc.long)
 		if o == nil {
@@ -991,4 +993,234 @@ type leakRecorder struct {
 
 func (r *leakRecorder) Errorf(format string, args ...any) {
 	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
+
+// --- -c/--count -----------------------------------------------------------------------------
+
+// bcc python tcpconnect's count-mode format strings: the header follows an empty line, a row
+// is the flow then " %-10d" of the count.
+const (
+	pyCountHeader = "\n%-25s %-25s %-20s %-10s"
+	pyCountFlow   = "%-25s %-25s %-20s"
+	pyCountN      = " %-10d"
+)
+
+// flow is one row of the count table.
+type flow struct {
+	saddr, daddr string
+	dport        uint16
+	n            uint64
+}
+
+// bccCountHeader is the header line (after the empty line), trailing blanks trimmed.
+func bccCountHeader() string {
+	return trim(strings.TrimPrefix(fmt.Sprintf(pyCountHeader, "LADDR", "RADDR", "RPORT", "CONNECTS"), "\n"))
+}
+
+func bccCountLine(f flow) string {
+	return trim(fmt.Sprintf(pyCountFlow, f.saddr, f.daddr, strconv.Itoa(int(f.dport))) + fmt.Sprintf(pyCountN, f.n))
+}
+
+// mkFlow is the counts map's key (struct flow_key) followed by its value (struct flow_count).
+func mkFlow(t *testing.T, f flow) []byte {
+	t.Helper()
+	var key struct {
+		Saddr, Daddr [16]byte
+		Af           uint32
+		Dport        uint16
+		_            uint16
+	}
+	sa, da := netip.MustParseAddr(f.saddr), netip.MustParseAddr(f.daddr)
+	if sa.Is4() {
+		key.Af = unix.AF_INET
+		s4, d4 := sa.As4(), da.As4()
+		copy(key.Saddr[:], s4[:])
+		copy(key.Daddr[:], d4[:])
+	} else {
+		key.Af = unix.AF_INET6
+		key.Saddr, key.Daddr = sa.As16(), da.As16()
+	}
+	key.Dport = f.dport
+	b, err := binary.Append(nil, binary.NativeEndian, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return binary.NativeEndian.AppendUint64(b, f.n)
+}
+
+func parseCountLine(line string) (flow, error) {
+	fs := strings.Fields(line)
+	if len(fs) != 4 {
+		return flow{}, fmt.Errorf("count line %q: %d fields, want 4", line, len(fs))
+	}
+	p, err1 := strconv.ParseUint(fs[2], 10, 16)
+	n, err2 := strconv.ParseUint(fs[3], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return flow{}, fmt.Errorf("count line %q: %v", line, err)
+	}
+	return flow{fs[0], fs[1], uint16(p), n}, nil
+}
+
+func TestCountGolden(t *testing.T) {
+	pkg := builtin(t)
+	if err := pkg.SetOption("targ_count", "true"); err != nil {
+		t.Fatal(err)
+	}
+	plans, err := pkg.ExportPlans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plans["counts"]
+	if p == nil {
+		t.Fatalf("no plan for map counts: %v", plans)
+	}
+	if got, want := p.Header(), bccCountHeader(); got != want {
+		t.Errorf("header:\n got %q\nwant %q", got, want)
+	}
+	for _, f := range []flow{
+		{"192.168.10.50", "172.217.21.194", 443, 70},
+		{"127.0.0.1", "127.0.0.1", 65535, 1},
+		{"fe80::2000:bff:fe82:3ac", "fe80::2000:bff:fe82:3ac", 22, 18446744073709551615},
+		{"::ffff:1.2.3.4", "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", 0, 12345678901},
+	} {
+		got, err := p.AppendText(nil, mkFlow(t, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := bccCountLine(f); string(got) != want {
+			t.Errorf("row:\n got %q\nwant %q", got, want)
+		}
+	}
+}
+
+// waitCounting connects to ln until the new counts map (of the ecli started after before)
+// holds an entry: from then on the program is attached and counting.
+func waitCounting(t *testing.T, before testutils.Objects, ln *net.TCPListener) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		for id := range testutils.Snapshot(t).Maps {
+			if before.Maps[id] {
+				continue
+			}
+			m, err := ebpf.NewMapFromID(id)
+			if err != nil {
+				continue
+			}
+			info, err := m.Info()
+			if err != nil || info.Name != "counts" {
+				m.Close()
+				continue
+			}
+			for time.Now().Before(deadline) {
+				dial(t, "tcp4", ln.Addr().String())
+				var k, v []byte
+				if m.Iterate().Next(&k, &v) {
+					m.Close()
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			m.Close()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("ecli -c did not start counting within 60 s")
+}
+
+var jsonUnmarshal = json.Unmarshal
+
+func TestCount(t *testing.T) {
+	testutils.RequirePrivileged(t)
+	warm := listener(t, "tcp4", "127.0.0.1:0")
+	ln4 := listener(t, "tcp4", "127.0.0.1:0")
+	ln6 := listener(t, "tcp6", "[::1]:0")
+	closed := func() uint16 {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return port(ln.Addr())
+	}()
+	for _, json := range []bool{false, true} {
+		t.Run(fmt.Sprintf("json=%v", json), func(t *testing.T) {
+			before := testutils.Snapshot(t)
+			args := []string{"-c"}
+			if json {
+				args = append(args, "--json")
+			}
+			tl := startTool(t, args...)
+			waitCounting(t, before, warm)
+			for range 3 {
+				dial(t, "tcp4", ln4.Addr().String())
+			}
+			dialMapped(t, port(ln4.Addr())) // counted as IPv4, as in bcc
+			for range 2 {
+				dial(t, "tcp6", ln6.Addr().String())
+			}
+			if _, err := rawConnect(t, closed, 0); !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("connect to a closed port: %v, want ECONNREFUSED", err)
+			}
+			tl.stop()
+			tl.mu.Lock()
+			lines := append([]string(nil), tl.all...)
+			tl.mu.Unlock()
+			want := map[uint16]flow{
+				port(ln4.Addr()): {"127.0.0.1", "127.0.0.1", port(ln4.Addr()), 4},
+				port(ln6.Addr()): {"::1", "::1", port(ln6.Addr()), 2},
+				closed:           {"127.0.0.1", "127.0.0.1", closed, 1},
+			}
+			var rows []flow
+			if json {
+				for _, l := range lines {
+					var e struct {
+						Key struct {
+							Laddr, Raddr string
+							Af           uint32
+							Dport        uint16 // JSON keys: the member names
+						}
+						Value struct{ Connects uint64 }
+					}
+					if err := jsonUnmarshal([]byte(l), &e); err != nil || e.Key.Laddr == "" {
+						t.Fatalf("%q is not a count entry (%v)", l, err)
+					}
+					rows = append(rows, flow{e.Key.Laddr, e.Key.Raddr, e.Key.Dport, e.Value.Connects})
+				}
+			} else {
+				if len(lines) < 2 || lines[0] != "" || lines[1] != bccCountHeader() {
+					t.Fatalf("output does not start with an empty line and the header %q:\n%s", bccCountHeader(), strings.Join(lines, "\n"))
+				}
+				for _, l := range lines[2:] {
+					f, err := parseCountLine(l)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if l != bccCountLine(f) {
+						t.Errorf("line not in bcc's format:\n got %q\nwant %q", l, bccCountLine(f))
+					}
+					rows = append(rows, f)
+				}
+				// bcc: IPv4 rows, then IPv6 rows, each by count, descending.
+				for i := 1; i < len(rows); i++ {
+					a, b := rows[i-1], rows[i]
+					v4a, v4b := netip.MustParseAddr(a.saddr).Is4(), netip.MustParseAddr(b.saddr).Is4()
+					if (!v4a && v4b) || (v4a == v4b && a.n < b.n) {
+						t.Errorf("rows out of order: %+v before %+v", a, b)
+					}
+				}
+			}
+			for _, r := range rows {
+				if w, ok := want[r.dport]; ok {
+					if r != w {
+						t.Errorf("row %+v, want %+v", r, w)
+					}
+					delete(want, r.dport)
+				}
+			}
+			for _, w := range want {
+				t.Errorf("no row for %+v in:\n%s", w, strings.Join(lines, "\n"))
+			}
+		})
+	}
 }
