@@ -526,7 +526,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 				return bad("want one character")
 			}
 			cmd[key] = jsonString(val)
-		case "long", "help", "metavar":
+		case "long", "help", "metavar", "unsupported", "pinned_map":
 			if !hasVal || val == "" {
 				return bad("want a value")
 			}
@@ -552,7 +552,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			}
 			cmd[key] = jsonValue(val)
 		default:
-			return bad("unknown key (known: short, long, help, metavar, positional, scale, default, lost)")
+			return bad("unknown key (known: short, long, help, metavar, positional, scale, default, unsupported, pinned_map, lost)")
 		}
 	}
 	if tagged || len(cmd) > 0 {

@@ -11,3 +11,6 @@ packages: runner/testdata/badprog/badprog.json
 RUNNER_TEST_PACKAGES += runner/testdata/lost/lost.json
 $(eval $(call ecli_package,runner/testdata/lost/lost.json,runner/testdata/lost/lost.bpf.c))
 packages: runner/testdata/lost/lost.json
+RUNNER_TEST_PACKAGES += runner/testdata/pinned/pinned.json
+$(eval $(call ecli_package,runner/testdata/pinned/pinned.json,runner/testdata/pinned/pinned.bpf.c))
+packages: runner/testdata/pinned/pinned.json

@@ -63,6 +63,12 @@ type Option struct {
 	Scale float64
 	// Metavar names the value in help.
 	Metavar string
+	// Unsupported is why the package cannot honour this option ("" when it can). Help
+	// mentions it; SetOption refuses the option with ErrUnsupportedOption.
+	Unsupported string
+	// PinnedMap names the map that the pinned map at the option's value (a bpffs path)
+	// replaces at Load ("" for ordinary options).
+	PinnedMap string
 
 	btfType btf.Type
 }
@@ -104,12 +110,27 @@ func (p *Package) OptionByFlag(name string) *Option {
 	return nil
 }
 
+// ErrUnsupportedOption: the package lists the option but cannot honour it (cmdarg
+// "unsupported"); the error text is "--FLAG is not supported: REASON".
+var ErrUnsupportedOption = errors.New("option not supported")
+
+type unsupportedError struct{ flag, reason string }
+
+func (e *unsupportedError) Error() string {
+	return fmt.Sprintf("--%s is not supported: %s", e.flag, e.reason)
+}
+
+func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupportedOption }
+
 // SetOption parses value for the option of variable name and remembers it for Load.
 // For bool options in BoolDisable mode, "true" means the flag was given (value false).
 func (p *Package) SetOption(name, value string) error {
 	o := p.Option(name)
 	if o == nil {
 		return fmt.Errorf("%w: no option %q", ErrBadOption, name)
+	}
+	if o.Unsupported != "" {
+		return &unsupportedError{o.FlagName(), o.Unsupported}
 	}
 	if _, err := o.encode(value); err != nil {
 		return fmt.Errorf("%w: --%s: %v", ErrBadOption, o.FlagName(), err)
@@ -159,7 +180,8 @@ func (p *Package) buildOptions() error {
 				return badf(path+".name", "variable %q has no BTF type in the object", v.Name)
 			}
 			o := &Option{Name: v.Name, Section: ds.Name, Long: v.Name, Type: v.Type, btfType: vs.Type.Type,
-				Help: v.Description, Positional: v.Cmdarg.Positional, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar}
+				Help: v.Description, Positional: v.Cmdarg.Positional, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar,
+				Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap}
 			if o.Type == "" {
 				o.Type = typeString(o.btfType)
 			}
@@ -168,6 +190,14 @@ func (p *Package) buildOptions() error {
 					return badf(path+".type", "variable %s: %v", v.Name, err)
 				}
 				continue // not settable from the command line, and nothing to set
+			}
+			if o.PinnedMap != "" {
+				if o.Kind != KindString {
+					return badf(path+".cmdarg.pinned_map", "variable %s is a %s, want a char[N] to hold the path", v.Name, o.Type)
+				}
+				if ms, ok := p.spec.Maps[o.PinnedMap]; !ok || ms == nil {
+					return badf(path+".cmdarg.pinned_map", "map %q is not in the BPF object", o.PinnedMap)
+				}
 			}
 			if v.Cmdarg.Long != "" {
 				o.Long = v.Cmdarg.Long
@@ -178,6 +208,9 @@ func (p *Package) buildOptions() error {
 			}
 			if o.Help == "" {
 				o.Help = fmt.Sprintf("set the %s variable %s", o.Type, v.Name)
+			}
+			if o.Unsupported != "" {
+				o.Help += " (not supported: " + o.Unsupported + ")"
 			}
 			def, defPath := v.Cmdarg.Default, path+".cmdarg.default"
 			if def == "" {

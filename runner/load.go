@@ -67,12 +67,69 @@ func Load(p *Package, opts LoadOptions) (*Instance, error) {
 			}
 		}
 	}
-	copts := ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kbtf}}
+	repl, err := p.pinnedMaps(spec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, m := range repl {
+			m.Close() // the collection holds clones
+		}
+	}()
+	copts := ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kbtf}, MapReplacements: repl}
 	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
 	if err != nil {
 		return nil, loadError(p, spec, err, opts.Verbose)
 	}
 	return &Instance{pkg: p, coll: coll, spec: spec}, nil
+}
+
+// pinnedMaps opens the pinned maps named by options with a pinned_map (cmdarg) and checks
+// them against the maps they replace. The replaced MapSpecs take the pinned maps' size and
+// flags, so any map of the right type, key and value size will do.
+func (p *Package) pinnedMaps(spec *ebpf.CollectionSpec) (map[string]*ebpf.Map, error) {
+	repl := map[string]*ebpf.Map{}
+	fail := func(err error) (map[string]*ebpf.Map, error) {
+		for _, m := range repl {
+			m.Close()
+		}
+		return nil, err
+	}
+	for _, o := range p.opts {
+		if o.PinnedMap == "" {
+			continue
+		}
+		path, set := p.values[o.Name]
+		if !set {
+			path = o.Default
+		}
+		if path == "" {
+			continue
+		}
+		ms := spec.Maps[o.PinnedMap]
+		if _, dup := repl[o.PinnedMap]; dup || ms == nil {
+			return fail(fmt.Errorf("%w: --%s %s: map %s is replaced twice or missing", ErrBadOption, o.FlagName(), path, o.PinnedMap))
+		}
+		m, err := ebpf.LoadPinnedMap(path, nil)
+		if err != nil {
+			why := err.Error()
+			if errors.Is(err, os.ErrNotExist) {
+				why = "no such file"
+			}
+			return fail(fmt.Errorf("%w: --%s %s: opening the pinned map: %s", ErrBadOption, o.FlagName(), path, why))
+		}
+		if m.Type() != ms.Type || m.KeySize() != ms.KeySize || m.ValueSize() != ms.ValueSize {
+			m.Close()
+			return fail(fmt.Errorf("%w: --%s %s: the pinned map is a %s with %d-byte keys and %d-byte values, want a %s with %d-byte keys and %d-byte values",
+				ErrBadOption, o.FlagName(), path, m.Type(), m.KeySize(), m.ValueSize(), ms.Type, ms.KeySize, ms.ValueSize))
+		}
+		ms.MaxEntries, ms.Flags = m.MaxEntries(), m.Flags()
+		repl[o.PinnedMap] = m
+	}
+	if len(repl) == 0 {
+		return nil, nil
+	}
+	return repl, nil
 }
 
 // bakeVariables writes the globals' values into their data section maps and drops the

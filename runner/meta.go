@@ -144,6 +144,12 @@ type Cmdarg struct {
 	Positional bool
 	Scale      float64
 	Metavar    string
+	// Unsupported (ecli) is why the package cannot honour the flag: it is listed in help
+	// and giving it is an error.
+	Unsupported string
+	// PinnedMap (ecli) names a map of the object that the pinned map at the path given as
+	// the option's value replaces.
+	PinnedMap string
 }
 
 // ExportType is one entry of export_types.
@@ -437,6 +443,17 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 		}
 		ca := Cmdarg{Long: c.Get("long").String(), Short: c.Get("short").String(), Help: c.Get("help").String(),
 			Positional: c.Get("positional").Bool(), Metavar: c.Get("metavar").String()}
+		for _, k := range []struct {
+			key string
+			dst *string
+		}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}} {
+			if r := c.Get(k.key); r.Exists() {
+				if r.Type != gjson.String || r.Str == "" {
+					return vr, badf(p+".cmdarg."+k.key, "is %s, want a non-empty string", kindName(r))
+				}
+				*k.dst = r.Str
+			}
+		}
 		if d := c.Get("default"); d.Exists() && d.Type != gjson.Null {
 			ca.Default = d.Raw
 		}

@@ -54,6 +54,16 @@ const volatile bool targ_ipv6 ECLI("short=6") ECLI("long=ipv6")
 const volatile bool targ_count ECLI("short=c") ECLI("long=count")
 	ECLI("help=count connects per source address, destination address and port; print the table at exit") = false;
 
+const volatile bool targ_dns ECLI("short=d") ECLI("long=dns")
+	ECLI("help=include likely DNS query")
+	ECLI("unsupported=bcc matches connects with DNS answers it parses in user space, and a package has no user-space code") = false;
+/* bcc's container filters: the runner replaces cgroupset / mount_ns_set with the hash maps
+ * pinned at these paths (cmdarg pinned_map); a non-empty path turns the filter on. */
+const volatile char cgroupmap[256] ECLI("long=cgroupmap") ECLI("metavar=PATH") ECLI("pinned_map=cgroupset")
+	ECLI("help=trace only cgroups whose id is a key of the BPF hash map pinned at PATH (8-byte keys and values)") = "";
+const volatile char mntnsmap[256] ECLI("long=mntnsmap") ECLI("metavar=PATH") ECLI("pinned_map=mount_ns_set")
+	ECLI("help=trace only mount namespaces whose inode number is a key of the BPF hash map pinned at PATH (8-byte keys, 4-byte values)") = "";
+
 /* events the ring buffer had no room for; the runner reports its growth */
 __u64 dropped ECLI("lost") = 0;
 
@@ -62,6 +72,22 @@ struct piddata {
 	__u32 pid;
 	__u32 uid;
 };
+
+/* bcc's BPF_TABLE_PINNED("hash", u64, u64, cgroupset, 1024, PATH): cgroup v2 ids */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u64);
+} cgroupset SEC(".maps");
+
+/* bcc's BPF_TABLE_PINNED("hash", u64, u32, mount_ns_set, 1024, PATH): mount ns inodes */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u32);
+} mount_ns_set SEC(".maps");
 
 /* -L only: sockets in SYN_SENT, keyed by address */
 struct {
@@ -136,6 +162,27 @@ static __always_inline bool port_wanted(__u16 dport)
 		have = false;
 	}
 	return have && cur == dport;
+}
+
+/* container_filtered is bcc's container_should_be_filtered(): the current task's cgroup
+ * (resp. mount namespace) must be a key of the pinned map when --cgroupmap (--mntnsmap)
+ * is given. */
+static __always_inline bool container_filtered(void)
+{
+	if (cgroupmap[0]) {
+		__u64 id = bpf_get_current_cgroup_id();
+
+		if (!bpf_map_lookup_elem(&cgroupset, &id))
+			return true;
+	}
+	if (mntnsmap[0]) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		__u64 inum = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+
+		if (!bpf_map_lookup_elem(&mount_ns_set, &inum))
+			return true;
+	}
+	return false;
 }
 
 /* is_v4_mapped reports whether a 16-byte address is ::ffff:a.b.c.d */
@@ -238,6 +285,8 @@ static __always_inline int on_connect(struct trace_event_raw_inet_sock_set_state
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	int af;
 
+	if (container_filtered())
+		return 0;
 	if (targ_pid && targ_pid != pid)
 		return 0;
 	if (targ_uid >= 0 && (__u32)targ_uid != uid)
@@ -303,6 +352,7 @@ int handle_destroy_sock(struct trace_event_raw_tcp_event_sk *ctx)
 /// @details Prints one line per TCP connect(2), including ones that later fail. With -L the
 /// line waits for the first answer (or the timeout), because the local port is chosen after
 /// the connect starts. With -c, connects are counted per (source, destination, port) and
-/// the table is printed at exit instead. Not available from bcc: -d/--dns, --cgroupmap and
-/// --mntnsmap (see examples/tcpconnect/README.md). -4 and -6 together mean both families.
+/// the table is printed at exit instead. --cgroupmap and --mntnsmap take the path of a BPF
+/// hash map pinned in bpffs, as bcc's do. -d/--dns is not available (see
+/// examples/tcpconnect/README.md). -4 and -6 together mean both families.
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

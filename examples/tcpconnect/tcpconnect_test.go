@@ -968,7 +968,7 @@ func TestNoLeaks(t *testing.T) {
 	tl := startTool(t, "-L")
 	tl.waitHeader(flags{lport: true})
 	tl.stop()
-	names := []string{"handle_set_state", "handle_destroy_sock", "start", "events"}
+	names := []string{"handle_set_state", "handle_destroy_sock", "start", "events", "counts", "cgroupset", "mount_ns_set"}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		rec := &leakRecorder{TB: t}
 		testutils.CheckNoLeaks(rec, before, names...)
@@ -1222,5 +1222,176 @@ func TestCount(t *testing.T) {
 				t.Errorf("no row for %+v in:\n%s", w, strings.Join(lines, "\n"))
 			}
 		})
+	}
+}
+
+// --- -d/--dns, --cgroupmap, --mntnsmap ------------------------------------------------------
+
+func TestDNSUnsupported(t *testing.T) {
+	pkg := builtin(t)
+	o := pkg.OptionByFlag("dns")
+	if o == nil || o.Short != "d" || o.Unsupported == "" || !strings.Contains(o.Help, "not supported: "+o.Unsupported) {
+		t.Fatalf("option --dns: %+v", o)
+	}
+	if err := pkg.SetOption(o.Name, "true"); !errors.Is(err, runner.ErrUnsupportedOption) {
+		t.Errorf("setting --dns: %v, want ErrUnsupportedOption", err)
+	}
+	testutils.RequirePrivileged(t)
+	for _, args := range [][]string{{"-d"}, {"--dns", "-c"}} {
+		cmd := exec.Command(ecliBin, append([]string{"run", "tcpconnect"}, args...)...)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("%v: %v, want exit status 2", args, err)
+		}
+		if want := "ecli: tcpconnect: --dns is not supported: " + o.Unsupported + "\n"; stderr.String() != want || stdout.Len() != 0 {
+			t.Errorf("%v: stderr %q, stdout %q; want stderr %q", args, stderr.String(), stdout.String(), want)
+		}
+	}
+}
+
+// bpffsDir returns a fresh directory on a BPF filesystem (mounting one at /sys/fs/bpf when
+// none is there).
+func bpffsDir(t *testing.T) string {
+	t.Helper()
+	const dir = "/sys/fs/bpf"
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.BPF_FS_MAGIC {
+		if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
+			t.Fatalf("mounting bpffs at %s: %v", dir, err)
+		}
+	}
+	d, err := os.MkdirTemp(dir, "tcpconnect-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+// cgroupID is the cgroup v2 id of this process: the inode of its cgroup's directory under
+// the cgroup2 mount (what bpf_get_current_cgroup_id returns).
+func cgroupID(t *testing.T) uint64 {
+	t.Helper()
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt := ""
+	for _, l := range strings.Split(string(mi), "\n") {
+		pre, post, ok := strings.Cut(l, " - ")
+		if f := strings.Fields(pre); ok && len(f) >= 5 && strings.HasPrefix(post, "cgroup2 ") {
+			mnt = f[4]
+			break
+		}
+	}
+	testutils.SkipUnless(t, mnt != "", "no cgroup v2 mount (bpf_get_current_cgroup_id needs one)")
+	cg, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := ""
+	for _, l := range strings.Split(string(cg), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok {
+			path = p
+		}
+	}
+	if path == "" {
+		t.Fatalf("no cgroup v2 line in /proc/self/cgroup: %q", cg)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(mnt, path), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+func mntnsID(t *testing.T) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/mnt", &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// TestContainerMaps: bcc's --cgroupmap / --mntnsmap with real pinned maps. A map without
+// this process's id hides its connects; once the id is added (while ecli runs, as bcc's
+// docs/special_filtering.md allows) they show.
+func TestContainerMaps(t *testing.T) {
+	testutils.RequirePrivileged(t)
+	for _, tc := range []struct {
+		flag      string
+		valueSize uint32
+		id        func(*testing.T) uint64
+	}{
+		{"--cgroupmap", 8, cgroupID},
+		{"--mntnsmap", 4, mntnsID},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			id := tc.id(t)
+			path := filepath.Join(bpffsDir(t), "set")
+			m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Hash, KeySize: 8, ValueSize: tc.valueSize, MaxEntries: 128})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			zero := make([]byte, tc.valueSize)
+			if err := m.Put(id+1000003, zero); err != nil { // somebody else
+				t.Fatal(err)
+			}
+			if err := m.Pin(path); err != nil {
+				t.Fatal(err)
+			}
+			hidden := listener(t, "tcp4", "127.0.0.1:0")
+			shown := listener(t, "tcp4", "127.0.0.1:0")
+			f := flags{}
+			tl := startTool(t, tc.flag, path)
+			tl.waitHeader(f)
+			pid, _ := self(t)
+			dial(t, "tcp4", hidden.Addr().String())
+			if err := m.Put(id, zero); err != nil {
+				t.Fatal(err)
+			}
+			dial(t, "tcp4", shown.Addr().String())
+			rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == port(shown.Addr()) })
+			for _, r := range rows {
+				if r.dport == port(hidden.Addr()) {
+					t.Errorf("%s without our id showed %+v", tc.flag, r)
+				}
+			}
+			tl.stop()
+		})
+	}
+}
+
+func TestContainerMapErrors(t *testing.T) {
+	testutils.RequirePrivileged(t)
+	dir := bpffsDir(t)
+	wrong := filepath.Join(dir, "wrong")
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Hash, KeySize: 8, ValueSize: 8, MaxEntries: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Pin(wrong); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ flag, path, want string }{
+		{"--cgroupmap", filepath.Join(dir, "missing"), "opening the pinned map: no such file"},
+		{"--mntnsmap", wrong, "the pinned map is a Hash with 8-byte keys and 8-byte values, want a Hash with 8-byte keys and 4-byte values"},
+	} {
+		cmd := exec.Command(ecliBin, "run", "tcpconnect", tc.flag, tc.path)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("%s %s: ran", tc.flag, tc.path)
+			continue
+		}
+		want := "ecli: bad option: " + tc.flag + " " + tc.path + ": " + tc.want + "\n"
+		if string(out) != want {
+			t.Errorf("%s %s: output %q, want %q", tc.flag, tc.path, out, want)
+		}
 	}
 }
