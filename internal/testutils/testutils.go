@@ -6,15 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
 )
 
 // EnvPrivileged is the environment variable that makes privileged tests mandatory.
 const EnvPrivileged = "ECLI_TEST_PRIVILEGED"
+
+var memlockOnce sync.Once
 
 // Mandatory reports whether privileged tests must run (ECLI_TEST_PRIVILEGED=1).
 func Mandatory() bool { return os.Getenv(EnvPrivileged) == "1" }
@@ -24,6 +28,13 @@ func Mandatory() bool { return os.Getenv(EnvPrivileged) == "1" }
 func RequirePrivileged(tb testing.TB) {
 	tb.Helper()
 	if os.Geteuid() == 0 {
+		// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK: tests that create maps
+		// themselves (pinned maps, counters) need it lifted as the runner does.
+		memlockOnce.Do(func() {
+			if err := rlimit.RemoveMemlock(); err != nil {
+				tb.Logf("removing the memlock limit: %v", err)
+			}
+		})
 		return
 	}
 	if Mandatory() {
