@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 
 	"ecli/internal/testutils"
 )
@@ -69,24 +68,6 @@ func TestPinnedMapMetadataErrors(t *testing.T) {
 	}
 }
 
-// bpffs returns a directory on a BPF filesystem, mounting one at /sys/fs/bpf if needed.
-func bpffs(t *testing.T) string {
-	t.Helper()
-	const dir = "/sys/fs/bpf"
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.BPF_FS_MAGIC {
-		if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
-			t.Fatalf("mounting bpffs at %s: %v", dir, err)
-		}
-	}
-	d, err := os.MkdirTemp(dir, "ecli-runner-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
-
 func pinMap(t *testing.T, path string, spec *ebpf.MapSpec, keys ...uint64) {
 	t.Helper()
 	m, err := ebpf.NewMap(spec)
@@ -133,7 +114,7 @@ func countGetppid(t *testing.T, p *Package, n int) uint64 {
 // one the program reads; the object's own map is used without the option.
 func TestPinnedMapReplacement(t *testing.T) {
 	testutils.RequirePrivileged(t)
-	dir := bpffs(t)
+	dir := testutils.BPFFSDir(t)
 	hash := &ebpf.MapSpec{Type: ebpf.Hash, KeySize: 8, ValueSize: 8, MaxEntries: 128}
 	mine, other := filepath.Join(dir, "mine"), filepath.Join(dir, "other")
 	pinMap(t, mine, hash, 1, uint64(os.Getpid()))
@@ -170,7 +151,7 @@ func TestPinnedMapReplacement(t *testing.T) {
 
 func TestPinnedMapErrors(t *testing.T) {
 	testutils.RequirePrivileged(t)
-	dir := bpffs(t)
+	dir := testutils.BPFFSDir(t)
 	array := filepath.Join(dir, "array")
 	pinMap(t, array, &ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 4})
 	small := filepath.Join(dir, "small")

@@ -1,12 +1,10 @@
 package tcpconnect_test
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,63 +21,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ecli/internal/testutils"
-	"ecli/packages"
+	"ecli/internal/testutils/tooltest"
 	"ecli/runner"
 )
 
-// helperEnv makes the test binary act as a client process for the -p test: it reads one
-// line from stdin, connects to the address in the variable, prints its local port, exits.
-const helperEnv = "TCPCONNECT_TEST_CONNECT"
-
-// ecliBin is the ecli binary of the privileged tests: $ECLI_BIN, else built by TestMain
-// ("" when not root).
-var ecliBin string
-
-func TestMain(m *testing.M) {
-	if addr := os.Getenv(helperEnv); addr != "" {
-		os.Exit(helperConnect(addr))
-	}
-	code := func() int {
-		if os.Geteuid() != 0 {
-			return m.Run()
-		}
-		// The stock-kernel VM lane has no Go toolchain and names its ecli binary.
-		if bin := os.Getenv("ECLI_BIN"); bin != "" {
-			ecliBin = bin
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", "tcpconnect-test-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		ecliBin = filepath.Join(dir, "ecli")
-		cmd := exec.Command("go", "build", "-o", ecliBin, "ecli/ecli")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "building ecli: %v\n", err)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
-}
-
-func helperConnect(addr string) int {
-	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
-		fmt.Fprintln(os.Stderr, "helper: reading stdin:", err)
-		return 1
-	}
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "helper:", err)
-		return 1
-	}
-	fmt.Println(c.LocalAddr().(*net.TCPAddr).Port)
-	c.Close()
-	return 0
-}
+func TestMain(m *testing.M) { tooltest.Main(m, "tcpconnect") }
 
 // bcc python tcpconnect's format strings (tools/tcpconnect.py, trace mode, no -d: the
 // last %s is the empty QUERY column).
@@ -204,15 +149,7 @@ func parseLine(f flags, line string) (row, error) {
 
 func builtin(t *testing.T) *runner.Package {
 	t.Helper()
-	data, ok := packages.Lookup("tcpconnect")
-	if !ok {
-		t.Fatal("tcpconnect is not a built-in package (run make packages)")
-	}
-	pkg, err := runner.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkg
+	return tooltest.Builtin(t, "tcpconnect")
 }
 
 func TestPackageOptions(t *testing.T) {
@@ -389,154 +326,25 @@ func checkJSON(t *testing.T, got map[string]any, r row) {
 
 // --- privileged end-to-end tests ------------------------------------------------------------
 
-type tool struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr *strings.Builder
-	mu     sync.Mutex
-	all    []string
-	done   chan struct{}
-}
+// tool is a running `ecli run tcpconnect ARGS...`.
+type tool struct{ *tooltest.Tool }
 
 func startTool(t *testing.T, args ...string) *tool {
 	t.Helper()
-	testutils.RequirePrivileged(t)
-	if ecliBin == "" {
-		t.Fatal("ecli was not built")
-	}
-	cmd := exec.Command(ecliBin, append([]string{"run", "tcpconnect"}, args...)...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl := &tool{t: t, cmd: cmd, lines: make(chan string, 1<<16), stderr: &strings.Builder{}, done: make(chan struct{})}
-	cmd.Stderr = tl.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(tl.done)
-		defer close(tl.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			tl.mu.Lock()
-			tl.all = append(tl.all, sc.Text())
-			tl.mu.Unlock()
-			tl.lines <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return tl
-}
-
-func (tl *tool) next(timeout time.Duration) string {
-	tl.t.Helper()
-	select {
-	case l, ok := <-tl.lines:
-		if !ok {
-			tl.t.Fatalf("ecli exited early: %v\nstderr: %s", tl.cmd.Wait(), tl.stderr)
-		}
-		return l
-	case <-time.After(timeout):
-		tl.t.Fatalf("no output from ecli within %v\nstderr: %s", timeout, tl.stderr)
-	}
-	panic("unreachable")
+	return &tool{tooltest.Start(t, "tcpconnect", args...)}
 }
 
 // waitHeader reads the header (printed once the programs are attached).
 func (tl *tool) waitHeader(f flags) {
-	tl.t.Helper()
-	if h := tl.next(60 * time.Second); h != bccHeader(f) {
-		tl.t.Fatalf("header:\n got %q\nwant %q", h, bccHeader(f))
-	}
+	tl.T.Helper()
+	tl.WaitHeader(bccHeader(f))
 }
 
 // collect returns the parsed lines of pid until one satisfies stop.
 func (tl *tool) collect(f flags, pid uint32, timeout time.Duration, stop func(row) bool) []row {
-	tl.t.Helper()
-	var rows []row
-	deadline := time.Now().Add(timeout)
-	for {
-		l := tl.next(time.Until(deadline))
-		r, err := parseLine(f, l)
-		if err != nil {
-			tl.t.Fatal(err)
-		}
-		if want := bccLine(f, r); l != want {
-			tl.t.Errorf("line not in bcc's format:\n got %q\nwant %q", l, want)
-		}
-		if r.pid != pid {
-			continue
-		}
-		rows = append(rows, r)
-		if stop(r) {
-			return rows
-		}
-	}
-}
-
-func (tl *tool) stop() {
-	tl.t.Helper()
-	tl.cmd.Process.Signal(os.Interrupt)
-	err := tl.cmd.Wait()
-	<-tl.done
-	if err != nil {
-		tl.t.Errorf("ecli: %v\nstderr: %s", err, tl.stderr)
-	} else if tl.stderr.Len() > 0 {
-		tl.t.Errorf("ecli wrote to stderr: %s", tl.stderr)
-	}
-}
-
-func textComm(comm string) string {
-	if len(comm) > 12 {
-		return comm[:12]
-	}
-	return comm
-}
-
-func self(t *testing.T) (uint32, string) {
-	comm, err := os.ReadFile("/proc/self/comm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint32(os.Getpid()), strings.TrimSpace(string(comm))
-}
-
-func listener(t *testing.T, network, addr string) *net.TCPListener {
-	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return ln.(*net.TCPListener)
-}
-
-func port(a net.Addr) uint16 { return uint16(a.(*net.TCPAddr).Port) }
-
-func dial(t *testing.T, network, to string) (lport uint16) {
-	t.Helper()
-	c, err := net.Dial(network, to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return port(c.LocalAddr())
+	tl.T.Helper()
+	parse := tooltest.Exact(tl.T, func(l string) (row, error) { return parseLine(f, l) }, func(r row) string { return bccLine(f, r) })
+	return tooltest.Collect(tl.Tool, timeout, parse, func(r row) bool { return r.pid == pid }, stop)
 }
 
 // dialMapped connects an AF_INET6 socket to ::ffff:127.0.0.1:port (Go's net package
@@ -564,26 +372,26 @@ func TestLoopback(t *testing.T) {
 		t.Run(f.name(), func(t *testing.T) {
 			tl := startTool(t, f.args()...)
 			tl.waitHeader(f)
-			pid, comm := self(t)
-			ln4 := listener(t, "tcp4", "127.0.0.1:0")
-			ln6 := listener(t, "tcp6", "[::1]:0")
+			pid, comm := tooltest.Self(t)
+			ln4 := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+			ln6 := tooltest.Listener(t, "tcp6", "[::1]:0")
 			for _, tc := range []struct {
 				name, ip string
 				ipv      int
 				dport    uint16
 				connect  func() uint16
 			}{
-				{"ipv4", "127.0.0.1", 4, port(ln4.Addr()), func() uint16 { return dial(t, "tcp4", ln4.Addr().String()) }},
-				{"ipv6", "::1", 6, port(ln6.Addr()), func() uint16 { return dial(t, "tcp6", ln6.Addr().String()) }},
+				{"ipv4", "127.0.0.1", 4, tooltest.Port(ln4.Addr()), func() uint16 { return tooltest.Dial(t, "tcp4", ln4.Addr()) }},
+				{"ipv6", "::1", 6, tooltest.Port(ln6.Addr()), func() uint16 { return tooltest.Dial(t, "tcp6", ln6.Addr()) }},
 				// bcc hooks tcp_v4_connect, which shows an IPv4-mapped connect as IPv4.
-				{"mapped", "127.0.0.1", 4, port(ln4.Addr()), func() uint16 { return dialMapped(t, port(ln4.Addr())) }},
+				{"mapped", "127.0.0.1", 4, tooltest.Port(ln4.Addr()), func() uint16 { return dialMapped(t, tooltest.Port(ln4.Addr())) }},
 			} {
 				lport := tc.connect()
 				rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == tc.dport })
 				if len(rows) != 1 {
 					t.Errorf("%s: %d lines of ours, want 1: %v", tc.name, len(rows), rows)
 				}
-				want := row{pid: pid, comm: textComm(comm), ip: tc.ipv, saddr: tc.ip, daddr: tc.ip, dport: tc.dport}
+				want := row{pid: pid, comm: tooltest.TextComm(comm), ip: tc.ipv, saddr: tc.ip, daddr: tc.ip, dport: tc.dport}
 				if f.lport {
 					want.lport = lport
 				}
@@ -591,51 +399,9 @@ func TestLoopback(t *testing.T) {
 					t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, want)
 				}
 			}
-			tl.stop()
+			tl.Stop()
 		})
 	}
-}
-
-// rawListen listens on 127.0.0.1 with the given backlog.
-func rawListen(t *testing.T, backlog int) uint16 {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(fd, backlog); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint16(sa.(*unix.SockaddrInet4).Port)
-}
-
-func rawConnect(t *testing.T, p uint16, synRetries int) (uint16, error) {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if synRetries > 0 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_SYNCNT, synRetries); err != nil {
-			t.Fatal(err)
-		}
-	}
-	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: int(p)})
-	sa, _ := unix.Getsockname(fd)
-	var lport uint16
-	if sa4, ok := sa.(*unix.SockaddrInet4); ok {
-		lport = uint16(sa4.Port)
-	}
-	return lport, err
 }
 
 // TestFailedConnects: bcc traces every connect whose tcp_v[46]_connect succeeded, "even if
@@ -645,15 +411,10 @@ func TestFailedConnects(t *testing.T) {
 		t.Run(f.name(), func(t *testing.T) {
 			tl := startTool(t, f.args()...)
 			tl.waitHeader(f)
-			pid, _ := self(t)
+			pid, _ := tooltest.Self(t)
 
-			ln, err := net.Listen("tcp4", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			closed := port(ln.Addr())
-			ln.Close()
-			refused, err := rawConnect(t, closed, 0)
+			closed := tooltest.Port(tooltest.ClosedPort(t, "tcp4", "127.0.0.1:0"))
+			_, refused, err := tooltest.RawConnect(t, closed, 0)
 			if !errors.Is(err, syscall.ECONNREFUSED) {
 				t.Fatalf("connect to a closed port: %v, want ECONNREFUSED", err)
 			}
@@ -662,11 +423,11 @@ func TestFailedConnects(t *testing.T) {
 				t.Errorf("refused connect: %+v, want LPORT %d", r, refused)
 			}
 
-			full := rawListen(t, 0)
-			if _, err := rawConnect(t, full, 0); err != nil { // fills the accept queue
+			_, full := tooltest.RawListen(t, 0)
+			if _, _, err := tooltest.RawConnect(t, full, 0); err != nil { // fills the accept queue
 				t.Fatal(err)
 			}
-			timedOut, err := rawConnect(t, full, 1) // SYN + 1 retry, ETIMEDOUT after ~3 s
+			_, timedOut, err := tooltest.RawConnect(t, full, 1) // SYN + 1 retry, ETIMEDOUT after ~3 s
 			if !errors.Is(err, unix.ETIMEDOUT) {
 				t.Fatalf("connect to a full queue with TCP_SYNCNT=1: %v, want ETIMEDOUT", err)
 			}
@@ -680,60 +441,32 @@ func TestFailedConnects(t *testing.T) {
 			if len(rows) != 2 || (f.lport && rows[1].lport != timedOut) {
 				t.Errorf("lines for the two connects to the full listener (the second timed out from lport %d): %+v", timedOut, rows)
 			}
-			tl.stop()
+			tl.Stop()
 		})
 	}
 }
 
 func TestPIDFilter(t *testing.T) {
-	ln := listener(t, "tcp4", "127.0.0.1:0")
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(exe)
-	child.Env = append(os.Environ(), helperEnv+"="+ln.Addr().String())
-	in, err := child.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var childOut strings.Builder
-	child.Stdout, child.Stderr = &childOut, &childOut
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer child.Wait()
-	defer in.Close()
+	ln := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+	child := tooltest.StartHelper(t, ln.Addr().String())
 
 	f := flags{lport: true}
-	tl := startTool(t, append(f.args(), "-p", strconv.Itoa(child.Process.Pid))...)
+	tl := startTool(t, append(f.args(), "-p", strconv.Itoa(child.Pid()))...)
 	tl.waitHeader(f)
-	dial(t, "tcp4", ln.Addr().String()) // not the child: filtered out
-	if _, err := io.WriteString(in, "go\n"); err != nil {
-		t.Fatal(err)
-	}
-	in.Close()
-	if err := child.Wait(); err != nil {
-		t.Fatalf("helper: %v: %s", err, &childOut)
-	}
-	childPort, err := strconv.Atoi(strings.TrimSpace(childOut.String()))
-	if err != nil {
-		t.Fatalf("helper output %q: %v", &childOut, err)
-	}
-	r, err := parseLine(f, tl.next(10*time.Second))
+	tooltest.Dial(t, "tcp4", ln.Addr()) // not the child: filtered out
+	childPort := child.Connect()
+	r, err := parseLine(f, tl.Next(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := row{pid: uint32(child.Process.Pid), comm: textComm(filepath.Base(exe)), ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1",
-		lport: uint16(childPort), dport: port(ln.Addr())}
+	want := row{pid: uint32(child.Pid()), comm: tooltest.TextComm(filepath.Base(child.Exe)), ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1",
+		lport: childPort, dport: tooltest.Port(ln.Addr())}
 	if r != want {
 		t.Errorf("with -p:\n got %+v\nwant %+v", r, want)
 	}
-	tl.stop()
-	tl.mu.Lock()
-	defer tl.mu.Unlock()
-	if len(tl.all) != 2 {
-		t.Errorf("-p %d printed %q, want the header and one line", child.Process.Pid, tl.all)
+	tl.Stop()
+	if all := tl.All(); len(all) != 2 {
+		t.Errorf("-p %d printed %q, want the header and one line", child.Pid(), all)
 	}
 }
 
@@ -741,11 +474,11 @@ func TestPIDFilter(t *testing.T) {
 // it, -U prints its UID.
 func TestUIDFilter(t *testing.T) {
 	const nobody = 65534
-	ln := listener(t, "tcp4", "127.0.0.1:0")
+	ln := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
 	f := flags{uid: true}
 	tl := startTool(t, append(f.args(), "-u", strconv.Itoa(nobody))...)
 	tl.waitHeader(f)
-	dial(t, "tcp4", ln.Addr().String()) // uid 0: filtered out
+	tooltest.Dial(t, "tcp4", ln.Addr()) // uid 0: filtered out
 
 	// go test's build directory is private to root: copy the binary where nobody can run it.
 	exe, err := os.Executable()
@@ -768,9 +501,8 @@ func TestUIDFilter(t *testing.T) {
 	if err := os.WriteFile(helper, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	child := exec.Command(helper)
+	child := tooltest.HelperCommand(helper, ln.Addr().String())
 	child.Dir = dir
-	child.Env = append(os.Environ(), helperEnv+"="+ln.Addr().String())
 	child.Stdin = strings.NewReader("go\n")
 	child.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	out, err := child.CombinedOutput()
@@ -783,18 +515,16 @@ func TestUIDFilter(t *testing.T) {
 	}
 	var r row
 	for r.pid != uint32(child.Process.Pid) {
-		if r, err = parseLine(f, tl.next(10*time.Second)); err != nil {
+		if r, err = parseLine(f, tl.Next(10*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := row{uid: nobody, pid: uint32(child.Process.Pid), comm: textComm("tcpconnect.test"), ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1", dport: port(ln.Addr())}
+	want := row{uid: nobody, pid: uint32(child.Process.Pid), comm: tooltest.TextComm("tcpconnect.test"), ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1", dport: tooltest.Port(ln.Addr())}
 	if r != want {
 		t.Errorf("with -u %d:\n got %+v\nwant %+v (helper's local port %d)", nobody, r, want, childPort)
 	}
-	tl.stop()
-	tl.mu.Lock()
-	defer tl.mu.Unlock()
-	for _, l := range tl.all[1:] { // other processes may run as nobody too
+	tl.Stop()
+	for _, l := range tl.All()[1:] { // other processes may run as nobody too
 		if r, err := parseLine(f, l); err != nil || r.uid != nobody {
 			t.Errorf("-u %d printed %q", nobody, l)
 		}
@@ -804,20 +534,20 @@ func TestUIDFilter(t *testing.T) {
 func TestPortFilter(t *testing.T) {
 	var lns []*net.TCPListener
 	for range 3 {
-		lns = append(lns, listener(t, "tcp4", "127.0.0.1:0"))
+		lns = append(lns, tooltest.Listener(t, "tcp4", "127.0.0.1:0"))
 	}
 	f := flags{}
-	tl := startTool(t, "-P", fmt.Sprintf("%d,%d", port(lns[0].Addr()), port(lns[2].Addr())))
+	tl := startTool(t, "-P", fmt.Sprintf("%d,%d", tooltest.Port(lns[0].Addr()), tooltest.Port(lns[2].Addr())))
 	tl.waitHeader(f)
-	pid, _ := self(t)
+	pid, _ := tooltest.Self(t)
 	for _, ln := range lns {
-		dial(t, "tcp4", ln.Addr().String())
+		tooltest.Dial(t, "tcp4", ln.Addr())
 	}
-	rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == port(lns[2].Addr()) })
-	if len(rows) != 2 || rows[0].dport != port(lns[0].Addr()) {
-		t.Errorf("-P %d,%d printed %+v", port(lns[0].Addr()), port(lns[2].Addr()), rows)
+	rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == tooltest.Port(lns[2].Addr()) })
+	if len(rows) != 2 || rows[0].dport != tooltest.Port(lns[0].Addr()) {
+		t.Errorf("-P %d,%d printed %+v", tooltest.Port(lns[0].Addr()), tooltest.Port(lns[2].Addr()), rows)
 	}
-	tl.stop()
+	tl.Stop()
 }
 
 func TestFamilyFilter(t *testing.T) {
@@ -826,20 +556,20 @@ func TestFamilyFilter(t *testing.T) {
 		ipv  int
 	}{{"-4", 4}, {"-6", 6}} {
 		t.Run(tc.flag, func(t *testing.T) {
-			ln4 := listener(t, "tcp4", "127.0.0.1:0")
-			ln6 := listener(t, "tcp6", "[::1]:0")
+			ln4 := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+			ln6 := tooltest.Listener(t, "tcp6", "[::1]:0")
 			f := flags{}
 			tl := startTool(t, tc.flag)
 			tl.waitHeader(f)
-			pid, _ := self(t)
+			pid, _ := tooltest.Self(t)
 			// Twice, so that a line of the other family would show before the last one.
 			for range 2 {
-				dial(t, "tcp4", ln4.Addr().String())
-				dial(t, "tcp6", ln6.Addr().String())
+				tooltest.Dial(t, "tcp4", ln4.Addr())
+				tooltest.Dial(t, "tcp6", ln6.Addr())
 			}
-			last := port(ln4.Addr())
+			last := tooltest.Port(ln4.Addr())
 			if tc.ipv == 6 {
-				last = port(ln6.Addr())
+				last = tooltest.Port(ln6.Addr())
 			}
 			n := 0
 			rows := tl.collect(f, pid, 10*time.Second, func(r row) bool {
@@ -853,7 +583,7 @@ func TestFamilyFilter(t *testing.T) {
 					t.Errorf("%s printed %+v", tc.flag, r)
 				}
 			}
-			tl.stop()
+			tl.Stop()
 		})
 	}
 }
@@ -862,17 +592,17 @@ func TestTimestamp(t *testing.T) {
 	f := flags{ts: true}
 	tl := startTool(t, f.args()...)
 	tl.waitHeader(f)
-	pid, _ := self(t)
-	ln := listener(t, "tcp4", "127.0.0.1:0")
+	pid, _ := tooltest.Self(t)
+	ln := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
 	const n = 5
 	for range n {
-		dial(t, "tcp4", ln.Addr().String())
+		tooltest.Dial(t, "tcp4", ln.Addr())
 		time.Sleep(50 * time.Millisecond)
 	}
 	var rows []row
 	prev, first := -1.0, true
 	for len(rows) < n {
-		l := tl.next(10 * time.Second)
+		l := tl.Next(10 * time.Second)
 		r, err := parseLine(f, l)
 		if err != nil {
 			t.Fatal(err)
@@ -888,7 +618,7 @@ func TestTimestamp(t *testing.T) {
 			t.Errorf("TIME(s) went back: %.3f after %.3f", r.ts, prev)
 		}
 		prev = r.ts
-		if r.pid == pid && r.dport == port(ln.Addr()) {
+		if r.pid == pid && r.dport == tooltest.Port(ln.Addr()) {
 			rows = append(rows, r)
 		}
 	}
@@ -897,7 +627,7 @@ func TestTimestamp(t *testing.T) {
 			t.Errorf("connects 50 ms apart are %.3f s apart in TIME(s)", d)
 		}
 	}
-	tl.stop()
+	tl.Stop()
 }
 
 func TestBurst(t *testing.T) {
@@ -905,61 +635,56 @@ func TestBurst(t *testing.T) {
 		t.Run(f.name(), func(t *testing.T) {
 			tl := startTool(t, f.args()...)
 			tl.waitHeader(f)
-			pid, _ := self(t)
-			ln := listener(t, "tcp4", "127.0.0.1:0")
+			pid, _ := tooltest.Self(t)
+			ln := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
 			const n = 1000
 			start := time.Now()
 			for range n {
-				dial(t, "tcp4", ln.Addr().String())
+				tooltest.Dial(t, "tcp4", ln.Addr())
 			}
 			t.Logf("%d connects in %v", n, time.Since(start))
-			sentinel := listener(t, "tcp4", "127.0.0.1:0")
-			dial(t, "tcp4", sentinel.Addr().String())
-			rows := tl.collect(f, pid, 30*time.Second, func(r row) bool { return r.dport == port(sentinel.Addr()) })
+			sentinel := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+			tooltest.Dial(t, "tcp4", sentinel.Addr())
+			rows := tl.collect(f, pid, 30*time.Second, func(r row) bool { return r.dport == tooltest.Port(sentinel.Addr()) })
 			got := 0
 			for _, r := range rows {
-				if r.dport == port(ln.Addr()) {
+				if r.dport == tooltest.Port(ln.Addr()) {
 					got++
 				}
 			}
 			if got != n {
 				t.Errorf("%d connects, %d lines", n, got)
 			}
-			tl.stop()
+			tl.Stop()
 		})
 	}
 }
 
 func TestJSONRun(t *testing.T) {
 	tl := startTool(t, "--json", "-L")
-	pid, comm := self(t)
-	ln := listener(t, "tcp6", "[::1]:0")
+	pid, comm := tooltest.Self(t)
+	ln := tooltest.Listener(t, "tcp6", "[::1]:0")
 	// No header in JSON mode: connect until an event shows that ecli is attached.
 	var lport uint16
 	var got map[string]any
 	deadline := time.Now().Add(60 * time.Second)
 	for got == nil {
-		lport = dial(t, "tcp6", ln.Addr().String())
-		select {
-		case l, ok := <-tl.lines:
-			if !ok {
-				t.Fatalf("ecli exited early: %v\nstderr: %s", tl.cmd.Wait(), tl.stderr)
-			}
+		lport = tooltest.Dial(t, "tcp6", ln.Addr())
+		if l, ok := tl.Poll(100 * time.Millisecond); ok {
 			var ev map[string]any
 			if err := json.Unmarshal([]byte(l), &ev); err != nil {
 				t.Fatalf("%q: %v", l, err)
 			}
-			if ev["pid"] == float64(pid) && ev["dport"] == float64(port(ln.Addr())) && ev["sport"] == float64(lport) {
+			if ev["pid"] == float64(pid) && ev["dport"] == float64(tooltest.Port(ln.Addr())) && ev["sport"] == float64(lport) {
 				got = ev
 			}
-		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no event within 60 s\nstderr: %s", tl.stderr)
+			t.Fatalf("no event within 60 s\nstderr: %s", tl.Stderr)
 		}
 	}
-	checkJSON(t, got, row{pid: pid, comm: comm, ip: 6, saddr: "::1", daddr: "::1", lport: lport, dport: port(ln.Addr())})
-	tl.stop()
+	checkJSON(t, got, row{pid: pid, comm: comm, ip: 6, saddr: "::1", daddr: "::1", lport: lport, dport: tooltest.Port(ln.Addr())})
+	tl.Stop()
 }
 
 func TestNoLeaks(t *testing.T) {
@@ -967,32 +692,8 @@ func TestNoLeaks(t *testing.T) {
 	before := testutils.Snapshot(t)
 	tl := startTool(t, "-L")
 	tl.waitHeader(flags{lport: true})
-	tl.stop()
-	names := []string{"handle_set_state", "handle_destroy_sock", "start", "events", "counts", "cgroupset", "mount_ns_set"}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		rec := &leakRecorder{TB: t}
-		testutils.CheckNoLeaks(rec, before, names...)
-		if len(rec.msgs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, m := range rec.msgs {
-				t.Error(m)
-			}
-			return
-		}
-	}
-}
-
-// leakRecorder keeps CheckNoLeaks' complaints instead of failing the test: the kernel frees
-// a dead process's maps and programs from a work queue.
-type leakRecorder struct {
-	testing.TB
-	msgs []string
-}
-
-func (r *leakRecorder) Errorf(format string, args ...any) {
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+	tl.Stop()
+	testutils.WaitNoLeaks(t, before, "handle_set_state", "handle_destroy_sock", "start", "events", "counts", "cgroupset", "mount_ns_set")
 }
 
 // --- -c/--count -----------------------------------------------------------------------------
@@ -1113,7 +814,7 @@ func waitCounting(t *testing.T, before testutils.Objects, ln *net.TCPListener) {
 				continue
 			}
 			for time.Now().Before(deadline) {
-				dial(t, "tcp4", ln.Addr().String())
+				tooltest.Dial(t, "tcp4", ln.Addr())
 				var k, v []byte
 				if m.Iterate().Next(&k, &v) {
 					m.Close()
@@ -1132,17 +833,10 @@ var jsonUnmarshal = json.Unmarshal
 
 func TestCount(t *testing.T) {
 	testutils.RequirePrivileged(t)
-	warm := listener(t, "tcp4", "127.0.0.1:0")
-	ln4 := listener(t, "tcp4", "127.0.0.1:0")
-	ln6 := listener(t, "tcp6", "[::1]:0")
-	closed := func() uint16 {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return port(ln.Addr())
-	}()
+	warm := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+	ln4 := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+	ln6 := tooltest.Listener(t, "tcp6", "[::1]:0")
+	closed := tooltest.Port(tooltest.ClosedPort(t, "tcp4", "127.0.0.1:0"))
 	for _, json := range []bool{false, true} {
 		t.Run(fmt.Sprintf("json=%v", json), func(t *testing.T) {
 			before := testutils.Snapshot(t)
@@ -1153,23 +847,21 @@ func TestCount(t *testing.T) {
 			tl := startTool(t, args...)
 			waitCounting(t, before, warm)
 			for range 3 {
-				dial(t, "tcp4", ln4.Addr().String())
+				tooltest.Dial(t, "tcp4", ln4.Addr())
 			}
-			dialMapped(t, port(ln4.Addr())) // counted as IPv4, as in bcc
+			dialMapped(t, tooltest.Port(ln4.Addr())) // counted as IPv4, as in bcc
 			for range 2 {
-				dial(t, "tcp6", ln6.Addr().String())
+				tooltest.Dial(t, "tcp6", ln6.Addr())
 			}
-			if _, err := rawConnect(t, closed, 0); !errors.Is(err, syscall.ECONNREFUSED) {
+			if _, _, err := tooltest.RawConnect(t, closed, 0); !errors.Is(err, syscall.ECONNREFUSED) {
 				t.Fatalf("connect to a closed port: %v, want ECONNREFUSED", err)
 			}
-			tl.stop()
-			tl.mu.Lock()
-			lines := append([]string(nil), tl.all...)
-			tl.mu.Unlock()
+			tl.Stop()
+			lines := tl.All()
 			want := map[uint16]flow{
-				port(ln4.Addr()): {"127.0.0.1", "127.0.0.1", port(ln4.Addr()), 4},
-				port(ln6.Addr()): {"::1", "::1", port(ln6.Addr()), 2},
-				closed:           {"127.0.0.1", "127.0.0.1", closed, 1},
+				tooltest.Port(ln4.Addr()): {"127.0.0.1", "127.0.0.1", tooltest.Port(ln4.Addr()), 4},
+				tooltest.Port(ln6.Addr()): {"::1", "::1", tooltest.Port(ln6.Addr()), 2},
+				closed:                    {"127.0.0.1", "127.0.0.1", closed, 1},
 			}
 			var rows []flow
 			if json {
@@ -1238,7 +930,7 @@ func TestDNSUnsupported(t *testing.T) {
 	}
 	testutils.RequirePrivileged(t)
 	for _, args := range [][]string{{"-d"}, {"--dns", "-c"}} {
-		cmd := exec.Command(ecliBin, append([]string{"run", "tcpconnect"}, args...)...)
+		cmd := exec.Command(tooltest.Ecli(t), append([]string{"run", "tcpconnect"}, args...)...)
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -1250,25 +942,6 @@ func TestDNSUnsupported(t *testing.T) {
 			t.Errorf("%v: stderr %q, stdout %q; want stderr %q", args, stderr.String(), stdout.String(), want)
 		}
 	}
-}
-
-// bpffsDir returns a fresh directory on a BPF filesystem (mounting one at /sys/fs/bpf when
-// none is there).
-func bpffsDir(t *testing.T) string {
-	t.Helper()
-	const dir = "/sys/fs/bpf"
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.BPF_FS_MAGIC {
-		if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
-			t.Fatalf("mounting bpffs at %s: %v", dir, err)
-		}
-	}
-	d, err := os.MkdirTemp(dir, "tcpconnect-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
 }
 
 // cgroupID is the cgroup v2 id of this process: the inode of its cgroup's directory under
@@ -1332,7 +1005,7 @@ func TestContainerMaps(t *testing.T) {
 	} {
 		t.Run(tc.flag, func(t *testing.T) {
 			id := tc.id(t)
-			path := filepath.Join(bpffsDir(t), "set")
+			path := filepath.Join(testutils.BPFFSDir(t), "set")
 			m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Hash, KeySize: 8, ValueSize: tc.valueSize, MaxEntries: 128})
 			if err != nil {
 				t.Fatal(err)
@@ -1345,31 +1018,31 @@ func TestContainerMaps(t *testing.T) {
 			if err := m.Pin(path); err != nil {
 				t.Fatal(err)
 			}
-			hidden := listener(t, "tcp4", "127.0.0.1:0")
-			shown := listener(t, "tcp4", "127.0.0.1:0")
+			hidden := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+			shown := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
 			f := flags{}
 			tl := startTool(t, tc.flag, path)
 			tl.waitHeader(f)
-			pid, _ := self(t)
-			dial(t, "tcp4", hidden.Addr().String())
+			pid, _ := tooltest.Self(t)
+			tooltest.Dial(t, "tcp4", hidden.Addr())
 			if err := m.Put(id, zero); err != nil {
 				t.Fatal(err)
 			}
-			dial(t, "tcp4", shown.Addr().String())
-			rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == port(shown.Addr()) })
+			tooltest.Dial(t, "tcp4", shown.Addr())
+			rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == tooltest.Port(shown.Addr()) })
 			for _, r := range rows {
-				if r.dport == port(hidden.Addr()) {
+				if r.dport == tooltest.Port(hidden.Addr()) {
 					t.Errorf("%s without our id showed %+v", tc.flag, r)
 				}
 			}
-			tl.stop()
+			tl.Stop()
 		})
 	}
 }
 
 func TestContainerMapErrors(t *testing.T) {
 	testutils.RequirePrivileged(t)
-	dir := bpffsDir(t)
+	dir := testutils.BPFFSDir(t)
 	wrong := filepath.Join(dir, "wrong")
 	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Hash, KeySize: 8, ValueSize: 8, MaxEntries: 16})
 	if err != nil {
@@ -1383,7 +1056,7 @@ func TestContainerMapErrors(t *testing.T) {
 		{"--cgroupmap", filepath.Join(dir, "missing"), "opening the pinned map: no such file"},
 		{"--mntnsmap", wrong, "the pinned map is a Hash with 8-byte keys and 8-byte values, want a Hash with 8-byte keys and 4-byte values"},
 	} {
-		cmd := exec.Command(ecliBin, "run", "tcpconnect", tc.flag, tc.path)
+		cmd := exec.Command(tooltest.Ecli(t), "run", "tcpconnect", tc.flag, tc.path)
 		out, err := cmd.CombinedOutput()
 		if err == nil {
 			t.Errorf("%s %s: ran", tc.flag, tc.path)

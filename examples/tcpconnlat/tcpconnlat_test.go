@@ -1,21 +1,16 @@
 package tcpconnlat_test
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,63 +18,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ecli/internal/testutils"
-	"ecli/packages"
+	"ecli/internal/testutils/tooltest"
 	"ecli/runner"
 )
 
-// helperEnv makes the test binary act as a client process for the -p test: it reads one
-// line from stdin, connects to the address in the variable and exits.
-const helperEnv = "TCPCONNLAT_TEST_CONNECT"
-
-// ecliBin is the ecli binary of the privileged tests: $ECLI_BIN, else built by TestMain
-// ("" when not root).
-var ecliBin string
-
-func TestMain(m *testing.M) {
-	if addr := os.Getenv(helperEnv); addr != "" {
-		os.Exit(helperConnect(addr))
-	}
-	code := func() int {
-		if os.Geteuid() != 0 {
-			return m.Run()
-		}
-		// The stock-kernel VM lane has no Go toolchain and names its ecli binary.
-		if bin := os.Getenv("ECLI_BIN"); bin != "" {
-			ecliBin = bin
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", "tcpconnlat-test-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		ecliBin = filepath.Join(dir, "ecli")
-		cmd := exec.Command("go", "build", "-o", ecliBin, "ecli/ecli")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "building ecli: %v\n", err)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
-}
-
-func helperConnect(addr string) int {
-	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
-		fmt.Fprintln(os.Stderr, "helper: reading stdin:", err)
-		return 1
-	}
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "helper:", err)
-		return 1
-	}
-	fmt.Println(c.LocalAddr().(*net.TCPAddr).Port)
-	c.Close()
-	return 0
-}
+func TestMain(m *testing.M) { tooltest.Main(m, "tcpconnlat") }
 
 // bcc python tcpconnlat's format strings (tools/tcpconnlat.py).
 const (
@@ -184,15 +127,7 @@ func parseLine(f flags, line string) (row, error) {
 
 func builtin(t *testing.T) *runner.Package {
 	t.Helper()
-	data, ok := packages.Lookup("tcpconnlat")
-	if !ok {
-		t.Fatal("tcpconnlat is not a built-in package (run make packages)")
-	}
-	pkg, err := runner.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkg
+	return tooltest.Builtin(t, "tcpconnlat")
 }
 
 func TestPackageOptions(t *testing.T) {
@@ -387,173 +322,27 @@ func checkJSON(t *testing.T, got map[string]any, r row, deltaUS float64) {
 // --- privileged end-to-end tests: ecli run tcpconnlat, real connects ----------------------
 
 // tool is a running `ecli run tcpconnlat ARGS...`.
-type tool struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr *strings.Builder
-	mu     sync.Mutex
-	all    []string
-	done   chan struct{}
-}
+type tool struct{ *tooltest.Tool }
 
-// startTool runs the built-in tcpconnlat and waits until it is attached: in text mode the
-// header (printed after Attach); in JSON mode a first event of the test's own.
+// startTool runs the built-in tcpconnlat; waitHeader (text mode) or a first event of the
+// test's own (JSON mode) shows that it is attached.
 func startTool(t *testing.T, args ...string) *tool {
 	t.Helper()
-	testutils.RequirePrivileged(t)
-	if ecliBin == "" {
-		t.Fatal("ecli was not built")
-	}
-	cmd := exec.Command(ecliBin, append([]string{"run", "tcpconnlat"}, args...)...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl := &tool{t: t, cmd: cmd, lines: make(chan string, 1<<16), stderr: &strings.Builder{}, done: make(chan struct{})}
-	cmd.Stderr = tl.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(tl.done)
-		defer close(tl.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			tl.mu.Lock()
-			tl.all = append(tl.all, sc.Text())
-			tl.mu.Unlock()
-			tl.lines <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return tl
-}
-
-// next returns the next output line, failing after timeout.
-func (tl *tool) next(timeout time.Duration) string {
-	tl.t.Helper()
-	select {
-	case l, ok := <-tl.lines:
-		if !ok {
-			tl.t.Fatalf("ecli exited early: %v\nstderr: %s", tl.cmd.Wait(), tl.stderr)
-		}
-		return l
-	case <-time.After(timeout):
-		tl.t.Fatalf("no output from ecli within %v\nstderr: %s", timeout, tl.stderr)
-	}
-	panic("unreachable")
+	return &tool{tooltest.Start(t, "tcpconnlat", args...)}
 }
 
 // waitHeader reads the header line and checks it against bcc's.
 func (tl *tool) waitHeader(f flags) {
-	tl.t.Helper()
-	if h := tl.next(60 * time.Second); h != bccHeader(f) {
-		tl.t.Fatalf("header:\n got %q\nwant %q", h, bccHeader(f))
-	}
+	tl.T.Helper()
+	tl.WaitHeader(bccHeader(f))
 }
 
-// collect returns the parsed lines of this process until one satisfies stop.
+// collect returns the parsed lines of this process until one satisfies stop, checking
+// every line against bcc's format.
 func (tl *tool) collect(f flags, pid uint32, timeout time.Duration, stop func(row) bool) []row {
-	tl.t.Helper()
-	var rows []row
-	deadline := time.Now().Add(timeout)
-	for {
-		l := tl.next(time.Until(deadline))
-		r, err := parseLine(f, l)
-		if err != nil {
-			tl.t.Fatal(err)
-		}
-		if want := bccLine(f, r); l != want {
-			tl.t.Errorf("line not in bcc's format:\n got %q\nwant %q", l, want)
-		}
-		if r.pid != pid {
-			continue // other processes on the machine connect too
-		}
-		rows = append(rows, r)
-		if stop(r) {
-			return rows
-		}
-	}
-}
-
-// stop interrupts ecli like Ctrl-C and checks that it exits 0 with nothing on stderr.
-func (tl *tool) stop() {
-	tl.t.Helper()
-	tl.cmd.Process.Signal(os.Interrupt)
-	err := tl.cmd.Wait()
-	<-tl.done
-	if err != nil {
-		tl.t.Errorf("ecli: %v\nstderr: %s", err, tl.stderr)
-	} else if tl.stderr.Len() > 0 {
-		tl.t.Errorf("ecli wrote to stderr: %s", tl.stderr)
-	}
-}
-
-// textComm is comm as bcc's %-12.12s cuts it (the line parser drops the padding).
-func textComm(comm string) string {
-	if len(comm) > 12 {
-		return comm[:12]
-	}
-	return comm
-}
-
-// self is how this test process shows up: its PID and its full comm.
-func self(t *testing.T) (uint32, string) {
-	comm, err := os.ReadFile("/proc/self/comm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint32(os.Getpid()), strings.TrimSpace(string(comm))
-}
-
-// listener starts a TCP listener that accepts and closes connections.
-func listener(t *testing.T, network, addr string) *net.TCPListener {
-	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return ln.(*net.TCPListener)
-}
-
-func port(a net.Addr) uint16 { return uint16(a.(*net.TCPAddr).Port) }
-
-func dial(t *testing.T, network string, to net.Addr) (lport uint16) {
-	t.Helper()
-	c, err := net.Dial(network, to.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return port(c.LocalAddr())
-}
-
-// closedPort returns a loopback address with no listener behind it.
-func closedPort(t *testing.T, network, addr string) net.Addr {
-	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := ln.Addr()
-	ln.Close()
-	return a
+	tl.T.Helper()
+	parse := tooltest.Exact(tl.T, func(l string) (row, error) { return parseLine(f, l) }, func(r row) string { return bccLine(f, r) })
+	return tooltest.Collect(tl.Tool, timeout, parse, func(r row) bool { return r.pid == pid }, stop)
 }
 
 func TestLoopback(t *testing.T) {
@@ -561,21 +350,21 @@ func TestLoopback(t *testing.T) {
 		t.Run(strings.Join(append([]string{"flags"}, f.args()...), ""), func(t *testing.T) {
 			tl := startTool(t, f.args()...)
 			tl.waitHeader(f)
-			pid, comm := self(t)
+			pid, comm := tooltest.Self(t)
 			for _, tc := range []struct {
 				network, addr, ip string
 				ipv               int
 			}{{"tcp4", "127.0.0.1:0", "127.0.0.1", 4}, {"tcp6", "[::1]:0", "::1", 6}} {
-				ln := listener(t, tc.network, tc.addr)
+				ln := tooltest.Listener(t, tc.network, tc.addr)
 				start := time.Now()
-				lport := dial(t, tc.network, ln.Addr())
+				lport := tooltest.Dial(t, tc.network, ln.Addr())
 				wall := time.Since(start)
-				rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == port(ln.Addr()) })
+				rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == tooltest.Port(ln.Addr()) })
 				if len(rows) != 1 {
 					t.Errorf("%s: %d lines of ours, want 1: %v", tc.network, len(rows), rows)
 				}
 				got := rows[len(rows)-1]
-				want := row{pid: pid, comm: textComm(comm), ip: tc.ipv, saddr: tc.ip, daddr: tc.ip, dport: port(ln.Addr()), latMS: got.latMS}
+				want := row{pid: pid, comm: tooltest.TextComm(comm), ip: tc.ipv, saddr: tc.ip, daddr: tc.ip, dport: tooltest.Port(ln.Addr()), latMS: got.latMS}
 				if f.lport {
 					want.lport = lport
 				}
@@ -584,7 +373,7 @@ func TestLoopback(t *testing.T) {
 				}
 				checkFast(t, tc.network, got.latMS, wall)
 			}
-			tl.stop()
+			tl.Stop()
 		})
 	}
 }
@@ -593,63 +382,19 @@ func TestRefused(t *testing.T) {
 	f := flags{lport: true}
 	tl := startTool(t, f.args()...)
 	tl.waitHeader(f)
-	pid, _ := self(t)
+	pid, _ := tooltest.Self(t)
 	for _, tc := range []struct{ network, addr, ip string }{{"tcp4", "127.0.0.1:0", "127.0.0.1"}, {"tcp6", "[::1]:0", "::1"}} {
-		to := closedPort(t, tc.network, tc.addr)
+		to := tooltest.ClosedPort(t, tc.network, tc.addr)
 		_, err := net.Dial(tc.network, to.String())
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatalf("dial %s: %v, want ECONNREFUSED", to, err)
 		}
-		rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == port(to) })
+		rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == tooltest.Port(to) })
 		if r := rows[len(rows)-1]; r.daddr != tc.ip || r.lport == 0 {
 			t.Errorf("refused connect: %+v", r)
 		}
 	}
-	tl.stop()
-}
-
-// rawListen listens on 127.0.0.1 with the given backlog, from this thread's namespace.
-func rawListen(t *testing.T, backlog int) (fd int, port uint16) {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(fd, backlog); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fd, uint16(sa.(*unix.SockaddrInet4).Port)
-}
-
-// rawConnect makes a blocking connect to 127.0.0.1:port and returns the socket and its
-// local port. synRetries > 0 sets TCP_SYNCNT.
-func rawConnect(t *testing.T, port uint16, synRetries int) (int, uint16, error) {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if synRetries > 0 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_SYNCNT, synRetries); err != nil {
-			t.Fatal(err)
-		}
-	}
-	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: int(port)})
-	sa, _ := unix.Getsockname(fd)
-	var lport uint16
-	if sa4, ok := sa.(*unix.SockaddrInet4); ok {
-		lport = uint16(sa4.Port)
-	}
-	return fd, lport, err
+	tl.Stop()
 }
 
 // slowConnect makes a connect whose SYN is dropped once: a listen(0) listener whose one
@@ -659,9 +404,9 @@ func rawConnect(t *testing.T, port uint16, synRetries int) (int, uint16, error) 
 // and how long each connect(2) took.
 func slowConnect(t *testing.T) (fast, slow uint16, fastWall, slowWall time.Duration) {
 	t.Helper()
-	lfd, lport := rawListen(t, 0)
+	lfd, lport := tooltest.RawListen(t, 0)
 	start := time.Now()
-	_, fast, err := rawConnect(t, lport, 0)
+	_, fast, err := tooltest.RawConnect(t, lport, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -676,7 +421,7 @@ func slowConnect(t *testing.T) (fast, slow uint16, fastWall, slowWall time.Durat
 		accepted <- err
 	}()
 	start = time.Now()
-	_, slow, err = rawConnect(t, lport, 0)
+	_, slow, err = tooltest.RawConnect(t, lport, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -709,7 +454,7 @@ func TestLatency(t *testing.T) {
 	f := flags{lport: true}
 	tl := startTool(t, f.args()...)
 	tl.waitHeader(f)
-	pid, _ := self(t)
+	pid, _ := tooltest.Self(t)
 	fast, slow, fastWall, slowWall := slowConnect(t)
 	rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.lport == slow })
 	lat := map[uint16]float64{}
@@ -725,7 +470,7 @@ func TestLatency(t *testing.T) {
 		t.Errorf("slow connect (lport %d): latency %.2f ms, want [900, 3000) and at most connect(2)'s %v", slow, l, slowWall)
 	}
 	t.Logf("fast %.2f ms, slow %.2f ms", lat[fast], lat[slow])
-	tl.stop()
+	tl.Stop()
 }
 
 // TestNotAnswered: a connect that times out, and one abandoned by close(2) while its SYN is
@@ -734,14 +479,14 @@ func TestNotAnswered(t *testing.T) {
 	f := flags{lport: true}
 	tl := startTool(t, f.args()...)
 	tl.waitHeader(f)
-	pid, _ := self(t)
+	pid, _ := tooltest.Self(t)
 
-	_, lport := rawListen(t, 0)
-	if _, _, err := rawConnect(t, lport, 0); err != nil { // fills the accept queue
+	_, lport := tooltest.RawListen(t, 0)
+	if _, _, err := tooltest.RawConnect(t, lport, 0); err != nil { // fills the accept queue
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, timedOut, err := rawConnect(t, lport, 1) // SYN + 1 retry, then ETIMEDOUT (~3 s)
+	_, timedOut, err := tooltest.RawConnect(t, lport, 1) // SYN + 1 retry, then ETIMEDOUT (~3 s)
 	if !errors.Is(err, unix.ETIMEDOUT) {
 		t.Fatalf("connect to a full queue with TCP_SYNCNT=1: %v after %v, want ETIMEDOUT", err, time.Since(start))
 	}
@@ -758,71 +503,43 @@ func TestNotAnswered(t *testing.T) {
 	unix.Close(fd)
 
 	// Events arrive in order: once a later connect shows, the earlier ones would have.
-	sentinel := listener(t, "tcp4", "127.0.0.1:0")
-	dial(t, "tcp4", sentinel.Addr())
-	rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == port(sentinel.Addr()) })
+	sentinel := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+	tooltest.Dial(t, "tcp4", sentinel.Addr())
+	rows := tl.collect(f, pid, 10*time.Second, func(r row) bool { return r.dport == tooltest.Port(sentinel.Addr()) })
 	for _, r := range rows {
 		if r.lport == timedOut || r.lport == abandoned {
 			t.Errorf("unanswered connect reported: %+v", r)
 		}
 	}
-	tl.stop()
+	tl.Stop()
 }
 
 func TestPIDFilter(t *testing.T) {
-	ln := listener(t, "tcp4", "127.0.0.1:0")
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(exe)
-	child.Env = append(os.Environ(), helperEnv+"="+ln.Addr().String())
-	in, err := child.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var childOut strings.Builder
-	child.Stdout, child.Stderr = &childOut, &childOut
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer child.Wait()
-	defer in.Close()
+	ln := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+	child := tooltest.StartHelper(t, ln.Addr().String())
 
 	f := flags{lport: true}
-	tl := startTool(t, append(f.args(), "-p", strconv.Itoa(child.Process.Pid))...)
+	tl := startTool(t, append(f.args(), "-p", strconv.Itoa(child.Pid()))...)
 	tl.waitHeader(f)
-	pid, _ := self(t)
-	ownPort := dial(t, "tcp4", ln.Addr()) // filtered out: not the child's PID
-	if _, err := io.WriteString(in, "go\n"); err != nil {
-		t.Fatal(err)
-	}
-	in.Close()
-	if err := child.Wait(); err != nil {
-		t.Fatalf("helper: %v: %s", err, &childOut)
-	}
-	childPort, err := strconv.Atoi(strings.TrimSpace(childOut.String()))
-	if err != nil {
-		t.Fatalf("helper output %q: %v", &childOut, err)
-	}
-	l := tl.next(10 * time.Second)
+	pid, _ := tooltest.Self(t)
+	ownPort := tooltest.Dial(t, "tcp4", ln.Addr()) // filtered out: not the child's PID
+	childPort := child.Connect()
+	l := tl.Next(10 * time.Second)
 	r, err := parseLine(f, l)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := row{pid: uint32(child.Process.Pid), comm: filepath.Base(exe), ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1",
-		lport: uint16(childPort), dport: port(ln.Addr()), latMS: r.latMS}
-	want.comm = textComm(want.comm)
+	want := row{pid: uint32(child.Pid()), comm: filepath.Base(child.Exe), ip: 4, saddr: "127.0.0.1", daddr: "127.0.0.1",
+		lport: childPort, dport: tooltest.Port(ln.Addr()), latMS: r.latMS}
+	want.comm = tooltest.TextComm(want.comm)
 	if r != want {
-		t.Errorf("with -p %d:\n got %+v\nwant %+v", child.Process.Pid, r, want)
+		t.Errorf("with -p %d:\n got %+v\nwant %+v", child.Pid(), r, want)
 	}
-	tl.stop()
-	tl.mu.Lock()
-	defer tl.mu.Unlock()
-	for _, l := range tl.all[1:] {
+	tl.Stop()
+	for _, l := range tl.All()[1:] {
 		r, err := parseLine(f, l)
-		if err != nil || r.pid != uint32(child.Process.Pid) || r.lport == ownPort || r.pid == pid {
-			t.Errorf("-p %d printed %q", child.Process.Pid, l)
+		if err != nil || r.pid != uint32(child.Pid()) || r.lport == ownPort || r.pid == pid {
+			t.Errorf("-p %d printed %q", child.Pid(), l)
 		}
 	}
 }
@@ -832,11 +549,11 @@ func TestMinLatency(t *testing.T) {
 	// bcc's positional duration_ms, as a float.
 	tl := startTool(t, append(f.args(), "499.5")...)
 	tl.waitHeader(f)
-	pid, _ := self(t)
-	ln := listener(t, "tcp4", "127.0.0.1:0")
+	pid, _ := tooltest.Self(t)
+	ln := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
 	var fastPorts []uint16
 	for range 5 {
-		fastPorts = append(fastPorts, dial(t, "tcp4", ln.Addr()))
+		fastPorts = append(fastPorts, tooltest.Dial(t, "tcp4", ln.Addr()))
 	}
 	fast, slow, _, _ := slowConnect(t)
 	fastPorts = append(fastPorts, fast)
@@ -851,25 +568,25 @@ func TestMinLatency(t *testing.T) {
 			}
 		}
 	}
-	tl.stop()
+	tl.Stop()
 }
 
 func TestTimestamp(t *testing.T) {
 	f := flags{ts: true}
 	tl := startTool(t, f.args()...)
 	tl.waitHeader(f)
-	pid, _ := self(t)
-	ln := listener(t, "tcp4", "127.0.0.1:0")
+	pid, _ := tooltest.Self(t)
+	ln := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
 	const n = 5
 	for range n {
-		dial(t, "tcp4", ln.Addr())
+		tooltest.Dial(t, "tcp4", ln.Addr())
 		time.Sleep(50 * time.Millisecond)
 	}
 	var rows []row
 	prev := -1.0
 	first := true
 	for len(rows) < n {
-		l := tl.next(10 * time.Second)
+		l := tl.Next(10 * time.Second)
 		r, err := parseLine(f, l)
 		if err != nil {
 			t.Fatal(err)
@@ -885,7 +602,7 @@ func TestTimestamp(t *testing.T) {
 			t.Errorf("TIME(s) went back: %.3f after %.3f", r.ts, prev)
 		}
 		prev = r.ts
-		if r.pid == pid && r.dport == port(ln.Addr()) {
+		if r.pid == pid && r.dport == tooltest.Port(ln.Addr()) {
 			rows = append(rows, r)
 		}
 	}
@@ -894,53 +611,49 @@ func TestTimestamp(t *testing.T) {
 			t.Errorf("connects 50 ms apart are %.3f s apart in TIME(s)", d)
 		}
 	}
-	tl.stop()
+	tl.Stop()
 }
 
 func TestBurst(t *testing.T) {
 	f := flags{}
 	tl := startTool(t)
 	tl.waitHeader(f)
-	pid, _ := self(t)
-	ln := listener(t, "tcp4", "127.0.0.1:0")
+	pid, _ := tooltest.Self(t)
+	ln := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
 	const n = 1000
 	start := time.Now()
 	for range n {
-		dial(t, "tcp4", ln.Addr())
+		tooltest.Dial(t, "tcp4", ln.Addr())
 	}
 	t.Logf("%d connects in %v", n, time.Since(start))
-	sentinel := listener(t, "tcp4", "127.0.0.1:0")
-	dial(t, "tcp4", sentinel.Addr())
-	rows := tl.collect(f, pid, 30*time.Second, func(r row) bool { return r.dport == port(sentinel.Addr()) })
+	sentinel := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+	tooltest.Dial(t, "tcp4", sentinel.Addr())
+	rows := tl.collect(f, pid, 30*time.Second, func(r row) bool { return r.dport == tooltest.Port(sentinel.Addr()) })
 	got := 0
 	for _, r := range rows {
-		if r.dport == port(ln.Addr()) {
+		if r.dport == tooltest.Port(ln.Addr()) {
 			got++
 		}
 	}
 	if got != n {
 		t.Errorf("%d connects, %d lines", n, got)
 	}
-	tl.stop()
+	tl.Stop()
 }
 
 func TestJSONRun(t *testing.T) {
 	tl := startTool(t, "--json", "-6")
-	pid, comm := self(t)
-	ln4 := listener(t, "tcp4", "127.0.0.1:0")
-	ln := listener(t, "tcp6", "[::1]:0")
+	pid, comm := tooltest.Self(t)
+	ln4 := tooltest.Listener(t, "tcp4", "127.0.0.1:0")
+	ln := tooltest.Listener(t, "tcp6", "[::1]:0")
 	// No header in JSON mode: connect until the first event shows that ecli is attached.
 	var lport uint16
 	var got map[string]any
 	deadline := time.Now().Add(60 * time.Second)
 	for got == nil {
-		dial(t, "tcp4", ln4.Addr()) // -6: never shown
-		lport = dial(t, "tcp6", ln.Addr())
-		select {
-		case l, ok := <-tl.lines:
-			if !ok {
-				t.Fatalf("ecli exited early: %v\nstderr: %s", tl.cmd.Wait(), tl.stderr)
-			}
+		tooltest.Dial(t, "tcp4", ln4.Addr()) // -6: never shown
+		lport = tooltest.Dial(t, "tcp6", ln.Addr())
+		if l, ok := tl.Poll(100 * time.Millisecond); ok {
 			var ev map[string]any
 			if err := json.Unmarshal([]byte(l), &ev); err != nil {
 				t.Fatalf("%q: %v", l, err)
@@ -948,17 +661,16 @@ func TestJSONRun(t *testing.T) {
 			if ev["af"] != float64(unix.AF_INET6) {
 				t.Errorf("-6 printed %s", l)
 			}
-			if ev["tgid"] == float64(pid) && ev["dport"] == float64(port(ln.Addr())) && ev["lport"] == float64(lport) {
+			if ev["tgid"] == float64(pid) && ev["dport"] == float64(tooltest.Port(ln.Addr())) && ev["lport"] == float64(lport) {
 				got = ev
 			}
-		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no event within 60 s\nstderr: %s", tl.stderr)
+			t.Fatalf("no event within 60 s\nstderr: %s", tl.Stderr)
 		}
 	}
-	checkJSON(t, got, row{pid: pid, comm: comm, ip: 6, saddr: "::1", daddr: "::1", lport: lport, dport: port(ln.Addr())}, -1)
-	tl.stop()
+	checkJSON(t, got, row{pid: pid, comm: comm, ip: 6, saddr: "::1", daddr: "::1", lport: lport, dport: tooltest.Port(ln.Addr())}, -1)
+	tl.Stop()
 }
 
 func TestNoLeaks(t *testing.T) {
@@ -966,30 +678,7 @@ func TestNoLeaks(t *testing.T) {
 	before := testutils.Snapshot(t)
 	tl := startTool(t)
 	tl.waitHeader(flags{})
-	tl.stop()
+	tl.Stop()
 	// The kernel frees a dead process's maps and programs from a work queue: give it time.
-	names := []string{"handle_set_state", "handle_destroy_sock", "start", "events"}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		rec := &leakRecorder{TB: t}
-		testutils.CheckNoLeaks(rec, before, names...)
-		if len(rec.msgs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, m := range rec.msgs {
-				t.Error(m)
-			}
-			return
-		}
-	}
-}
-
-// leakRecorder keeps CheckNoLeaks' complaints instead of failing the test.
-type leakRecorder struct {
-	testing.TB
-	msgs []string
-}
-
-func (r *leakRecorder) Errorf(format string, args ...any) {
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+	testutils.WaitNoLeaks(t, before, "handle_set_state", "handle_destroy_sock", "start", "events")
 }

@@ -1,0 +1,99 @@
+package tooltest
+
+import (
+	"net"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Listener starts a TCP listener on addr that accepts and closes connections; a cleanup
+// closes it.
+func Listener(tb testing.TB, network, addr string) *net.TCPListener {
+	tb.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln.(*net.TCPListener)
+}
+
+// Port is the port of a TCP address.
+func Port(a net.Addr) uint16 { return uint16(a.(*net.TCPAddr).Port) }
+
+// Dial connects to to, closes the connection and returns its local port.
+func Dial(tb testing.TB, network string, to net.Addr) (lport uint16) {
+	tb.Helper()
+	c, err := net.Dial(network, to.String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	return Port(c.LocalAddr())
+}
+
+// ClosedPort returns a loopback address (addr with port 0) with no listener behind it.
+func ClosedPort(tb testing.TB, network, addr string) net.Addr {
+	tb.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a := ln.Addr()
+	ln.Close()
+	return a
+}
+
+// RawListen listens on 127.0.0.1 with the given backlog, from this thread's namespace, and
+// returns the socket and its port; a cleanup closes it.
+func RawListen(tb testing.TB, backlog int) (fd int, port uint16) {
+	tb.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := unix.Listen(fd, backlog); err != nil {
+		tb.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fd, uint16(sa.(*unix.SockaddrInet4).Port)
+}
+
+// RawConnect makes a blocking connect to 127.0.0.1:port and returns the socket, its local
+// port and connect(2)'s error; synRetries > 0 sets TCP_SYNCNT. A cleanup closes the socket.
+func RawConnect(tb testing.TB, port uint16, synRetries int) (fd int, lport uint16, err error) {
+	tb.Helper()
+	fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { unix.Close(fd) })
+	if synRetries > 0 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_SYNCNT, synRetries); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: int(port)})
+	sa, _ := unix.Getsockname(fd)
+	if sa4, ok := sa.(*unix.SockaddrInet4); ok {
+		lport = uint16(sa4.Port)
+	}
+	return fd, lport, err
+}
