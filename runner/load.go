@@ -176,7 +176,8 @@ func kernelBTF(path string) (*btf.Spec, error) {
 	}
 	spec, err := btf.LoadSpec(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s: %v", ErrNoKernelBTF, path, err)
+		// The kernel may well have BTF: it is the file the user gave that is wrong.
+		return nil, fmt.Errorf("kernel BTF file %s: %w", path, err)
 	}
 	return spec, nil
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"github.com/tidwall/gjson"
+
+	"ecli/runner/decode"
 )
 
 // MaxObjectSize caps the inflated size of a package's BPF object.
@@ -103,6 +105,10 @@ func build(meta gjson.Result, path string, elf []byte) (*Package, error) {
 	if err := p.buildOptions(); err != nil {
 		return nil, err
 	}
+	// What the package exports is checked now, not after the programs are attached.
+	if _, err := p.exporters(decode.Options{Flag: p.BoolValue}); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -124,9 +130,16 @@ func (p *Package) check() error {
 		if !ok {
 			return badf(fmt.Sprintf("%s.bpf_skel.progs[%d].name", p.Meta.path, i), "program %q is not in the BPF object", pr.Name)
 		}
-		if pr.Attach == "" {
+		switch pr.Attach {
+		case "":
 			// Legacy packages have no attach key: the ELF section is the truth.
 			p.Meta.Progs[i].Attach = ps.SectionName
+		case ps.SectionName:
+		default:
+			// Programs attach by their ELF section (as libbpf does); a different attach
+			// string would make `ecli inspect` show one thing and `ecli run` do another.
+			return badf(fmt.Sprintf("%s.bpf_skel.progs[%d].attach", p.Meta.path, i),
+				"%q does not match the ELF section %q of program %s", pr.Attach, ps.SectionName, pr.Name)
 		}
 	}
 	if p.Meta.legacyBTF != nil {

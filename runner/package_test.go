@@ -290,3 +290,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseAttachMismatch(t *testing.T) {
+	p, err := Parse(readTypesPackage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := `{"bpf_skel":{"obj_name":"types_bpf","progs":[{"name":"handle_exec","attach":"tp/sched/sched_process_exit","link":true}]}}`
+	_, err = Parse(envelope(p.ELF, len(p.ELF), meta))
+	if !errors.Is(err, ErrBadPackage) || !strings.Contains(err.Error(), `meta.bpf_skel.progs[0].attach: "tp/sched/sched_process_exit" does not match the ELF section "tp/sched/sched_process_exec"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestParseExportChecked(t *testing.T) {
+	p, err := Parse(readTypesPackage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A ring buffer but no export type: refused at Parse, before anything is loaded.
+	meta := `{"bpf_skel":{"obj_name":"types_bpf","maps":[{"name":"events","ident":"events"}]}}`
+	_, err = Parse(envelope(p.ELF, len(p.ELF), meta))
+	if !errors.Is(err, ErrBadPackage) || !strings.Contains(err.Error(), "map events exports events but no export type is given") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -77,11 +77,18 @@ func (i *Instance) RunStats(ctx context.Context, opts RunOptions) (*Stats, error
 		return nil, err
 	}
 	st := &Stats{}
-	w := &lockedWriter{w: opts.Out}
 	var wg sync.WaitGroup
 	errc := make(chan error, len(exps))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A failed write (full disk, closed pipe) stops the run: events must not vanish.
+	w := &lockedWriter{w: opts.Out, fail: cancel}
+	var closers []func() error
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
 
 	var starts []func()
 	for _, e := range exps {
@@ -105,6 +112,7 @@ func (i *Instance) RunStats(ctx context.Context, opts RunOptions) (*Stats, error
 			if err != nil {
 				return nil, fmt.Errorf("opening ring buffer %s: %w", e.name, err)
 			}
+			closers = append(closers, rd.Close)
 			run = func() error { return pollRing(ctx, rd, e, w, opts, st) }
 		case e.specMap.Type == ebpf.PerfEventArray:
 			pages := opts.PerfPages
@@ -115,6 +123,7 @@ func (i *Instance) RunStats(ctx context.Context, opts RunOptions) (*Stats, error
 			if err != nil {
 				return nil, fmt.Errorf("opening perf buffer %s: %w", e.name, err)
 			}
+			closers = append(closers, rd.Close)
 			run = func() error { return pollPerf(ctx, rd, e, w, opts, st) }
 		}
 		starts = append(starts, func() {
@@ -149,20 +158,43 @@ func (i *Instance) RunStats(ctx context.Context, opts RunOptions) (*Stats, error
 	if lost := atomic.LoadUint64(&st.Lost); lost > 0 {
 		opts.Diag(fmt.Sprintf("lost %d events in total", lost))
 	}
-	return st, <-errc
+	if err := <-errc; err != nil {
+		return st, err
+	}
+	return st, w.failed()
 }
 
+// lockedWriter serialises the exporters' writes and remembers the first write error.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer
+	err  error
+	fail func()
+}
+
+func (l *lockedWriter) failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return fmt.Errorf("writing output: %w", l.err)
+	}
+	return nil
 }
 
 func addLost(st *Stats, n uint64) { atomic.AddUint64(&st.Lost, n) }
 
 func (l *lockedWriter) write(b []byte) {
 	l.mu.Lock()
-	_, _ = l.w.Write(b)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return
+	}
+	if _, err := l.w.Write(b); err != nil {
+		l.err = err
+		if l.fail != nil {
+			l.fail()
+		}
+	}
 }
 
 // emit decodes one sample and writes it as a line; buf is reused between events.

@@ -330,7 +330,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	t.Run("bad kernel BTF path", func(t *testing.T) {
 		_, err := Load(p, LoadOptions{KernelBTF: "/nonexistent/vmlinux"})
-		if !errors.Is(err, ErrNoKernelBTF) || !strings.Contains(err.Error(), "/nonexistent/vmlinux") {
+		if err == nil || errors.Is(err, ErrNoKernelBTF) || !strings.Contains(err.Error(), "kernel BTF file /nonexistent/vmlinux") {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -423,5 +423,36 @@ func TestLostEventsReported(t *testing.T) {
 	}
 	if lost == 0 || printed+lost != 64 {
 		t.Errorf("printed %d + lost %d events, want 64 with some lost; diagnostics %q", printed, lost, s.diag)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestRunWriteError: when the output cannot be written, Run stops and says so.
+func TestRunWriteError(t *testing.T) {
+	testutils.RequirePrivileged(t)
+	p, err := Parse(readTypesPackage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := Load(p, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	if err := inst.Attach(AttachOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- inst.Run(context.Background(), RunOptions{Out: failingWriter{}, Format: Text}) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "writing output: no space left on device") {
+			t.Errorf("Run = %v, want a write error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run kept going although nothing could be written")
 	}
 }
