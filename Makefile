@@ -3,6 +3,7 @@ GO        ?= go
 CLANG     ?= clang-19
 STRIP     ?= llvm-strip-19
 BIN       := bin/ecli
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED := 0
 
 .DEFAULT_GOAL := help
@@ -12,7 +13,7 @@ help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## build bin/ecli (static)
-	$(GO) build -trimpath -o $(BIN) ./ecli
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./ecli
 
 run: build ## build and run the built-in tcpconnlat (needs root)
 	./$(BIN) run tcpconnlat $(ARGS)

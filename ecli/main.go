@@ -7,13 +7,29 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (make build does);
+// otherwise the VCS revision Go recorded, if any.
 var version = "dev"
+
+func init() {
+	if version != "dev" {
+		return
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				version = "dev-" + s.Value[:12]
+			}
+		}
+	}
+	rootCmd.Version = version
+}
 
 var rootCmd = &cobra.Command{
 	Use:   "ecli",
@@ -31,7 +47,7 @@ globals into flags, attaches every program and prints each event from BTF.
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := rootCmd.ExecuteContext(ctx)
 	stop()
 	os.Exit(exitCode(err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -71,7 +72,7 @@ func runRun(cmd *cobra.Command, args []string) error {
 	rf.register(pre)
 	help := pre.BoolP("help", "h", false, "help")
 	if err := pre.Parse(args); err != nil {
-		return usageError{fmt.Errorf("run: %w", err)}
+		return usageError{fmt.Errorf("run: %w (the tool's own flags go after PROG: ecli run PROG FLAGS)", err)}
 	}
 	rest := pre.Args()
 	if *help || len(rest) == 0 {
@@ -93,7 +94,7 @@ func runRun(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = fs.Parse(toolArgs)
+	err = fs.Parse(negativesAsArgs(fs, toolArgs, positional))
 	if errors.Is(err, pflag.ErrHelp) || fs.Lookup("help").Changed {
 		printToolHelp(cmd.OutOrStdout(), prog, pkg, fs, positional)
 		return nil
@@ -109,6 +110,14 @@ func runRun(cmd *cobra.Command, args []string) error {
 
 // execute loads, attaches and runs until ctx is done.
 func execute(ctx context.Context, pkg *runner.Package, rf *runFlags) error {
+	if rf.ifindex < 0 {
+		return usageError{fmt.Errorf("--ifindex %d: interface indexes are positive", rf.ifindex)}
+	}
+	if rf.ifindex > 0 {
+		if _, err := net.InterfaceByIndex(rf.ifindex); err != nil {
+			return usageError{fmt.Errorf("--ifindex %d: no such network interface", rf.ifindex)}
+		}
+	}
 	inst, err := runner.Load(pkg, runner.LoadOptions{KernelBTF: rf.btf, Verbose: rf.verbose})
 	if err != nil {
 		return err
@@ -150,6 +159,8 @@ func loadPackage(ctx context.Context, prog string, rf *runFlags, fs *pflag.FlagS
 		return parse("stdin", data)
 	case isFile(prog):
 		return loadFile(prog, rf.object)
+	case isDir(prog):
+		return nil, fmt.Errorf("%s is a directory, not a package file", prog)
 	case strings.HasPrefix(prog, "http://") || strings.HasPrefix(prog, "https://"):
 		data, err := httpGet(ctx, prog)
 		if err != nil {
@@ -172,7 +183,12 @@ func loadPackage(ctx context.Context, prog string, rf *runFlags, fs *pflag.FlagS
 
 func isFile(p string) bool {
 	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
+	return err == nil && !st.IsDir()
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 // looksLikePath reports whether s can only be meant as a local file or a tool name.
@@ -269,6 +285,42 @@ func toolFlags(pkg *runner.Package, rf *runFlags, pre *pflag.FlagSet) (*pflag.Fl
 	return fs, positional, nil
 }
 
+// negativesAsArgs makes a lone negative number an argument rather than a flag (pflag
+// would read "-1" as the shorthand -1) when the tool takes a positional argument, so that
+// it is refused with the argument's own error, as bcc's tools do.
+func negativesAsArgs(fs *pflag.FlagSet, args []string, positional *runner.Option) []string {
+	if positional == nil {
+		return args
+	}
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if i > 0 && takesValue(fs, args[i-1]) {
+			continue // the value of the flag before it, e.g. -u -1
+		}
+		if len(a) == 2 && fs.ShorthandLookup(a[1:]) != nil {
+			continue // a real flag, such as tcpconnlat's -4 and -6
+		}
+		if _, err := strconv.ParseFloat(a, 64); err == nil && strings.HasPrefix(a, "-") {
+			return append(append(append([]string{}, args[:i]...), args[i+1:]...), "--", a)
+		}
+	}
+	return args
+}
+
+// takesValue reports whether arg is a flag that takes its value from the next argument.
+func takesValue(fs *pflag.FlagSet, arg string) bool {
+	var f *pflag.Flag
+	switch {
+	case strings.HasPrefix(arg, "--") && !strings.Contains(arg, "="):
+		f = fs.Lookup(arg[2:])
+	case len(arg) == 2 && arg[0] == '-':
+		f = fs.ShorthandLookup(arg[1:])
+	}
+	return f != nil && f.NoOptDefVal == ""
+}
+
 // optValue is a pflag.Value that validates a tool option as it is parsed.
 type optValue struct {
 	o   *runner.Option
@@ -324,10 +376,18 @@ func applyToolFlags(pkg *runner.Package, fs *pflag.FlagSet, positional *runner.O
 	case len(args) > 1:
 		return fmt.Errorf("unexpected argument %q", args[1])
 	default:
+		name := positional.Metavar
+		if name == "" {
+			name = positional.Name
+		}
 		if f := fs.Lookup(positional.FlagName()); f != nil && f.Changed {
-			return fmt.Errorf("%s given both as --%s and as an argument", positional.Name, positional.FlagName())
+			return fmt.Errorf("%s given both as --%s and as an argument", name, positional.FlagName())
 		}
 		if err := pkg.SetOption(positional.Name, args[0]); err != nil {
+			var ve *runner.ValueError
+			if errors.As(err, &ve) {
+				return fmt.Errorf("argument %s: %v", name, ve.Err)
+			}
 			return err
 		}
 	}

@@ -182,6 +182,14 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", typesPackage, "--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
 		{[]string{"run", typesPackage, "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"run", typesPackage, "--targ_pid", "x"}, 2, `--targ_pid: "x" is not an integer`},
+		{[]string{"run", dir}, 1, "is a directory, not a package file"},
+		{[]string{"run", "tcpconnlat", "-1"}, 2, "argument duration_ms: -1 must not be negative"},
+		{[]string{"run", "tcpconnlat", "abc"}, 2, `argument duration_ms: "abc" is not a number`},
+		{[]string{"run", "tcpconnlat", "--min-ms", "2", "5"}, 2, "duration_ms given both as --min-ms and as an argument"},
+		{[]string{"run", "-t", "tcpconnlat"}, 2, "the tool's own flags go after PROG"},
+		{[]string{"run", "--ifindex", "-3", "tcpconnlat"}, 2, "--ifindex -3: interface indexes are positive"},
+		{[]string{"run", "--ifindex", "9999", "tcpconnlat"}, 2, "--ifindex 9999: no such network interface"},
+		{[]string{"run", "--btf", "/etc/hostname", "tcpconnlat"}, 1, "kernel BTF file /etc/hostname"},
 	} {
 		_, stderr, code := runECLI(t, nil, tc.args...)
 		first, _, _ := strings.Cut(stderr, "\n")

@@ -133,11 +133,25 @@ func (p *Package) SetOption(name, value string) error {
 		return &unsupportedError{o.FlagName(), o.Unsupported}
 	}
 	if _, err := o.encode(value); err != nil {
-		return fmt.Errorf("%w: --%s: %v", ErrBadOption, o.FlagName(), err)
+		return &ValueError{Flag: o.FlagName(), Err: err}
 	}
 	p.values[name] = value
 	return nil
 }
+
+// ValueError is a value SetOption refused. It matches ErrBadOption with errors.Is.
+type ValueError struct {
+	Flag string // the long flag, without dashes
+	Err  error  // why the value is wrong, e.g. `"abc" is not a number`
+}
+
+func (e *ValueError) Error() string { return fmt.Sprintf("%v: --%s: %v", ErrBadOption, e.Flag, e.Err) }
+
+// Unwrap returns the reason.
+func (e *ValueError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrBadOption.
+func (e *ValueError) Is(target error) bool { return target == ErrBadOption }
 
 // BoolValue reports the value a bool global will have at load time: the value set with
 // SetOption, else its default, else the object's initial value.
