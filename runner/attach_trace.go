@@ -21,6 +21,10 @@ func attachTracepoint(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string,
 		return fmt.Errorf("%w: tracepoint section needs tp/GROUP/NAME", ErrUnsupportedAttach)
 	}
 	l, err := link.Tracepoint(group, name, prog, nil)
+	if err != nil && os.Geteuid() != 0 && errors.Is(err, os.ErrPermission) {
+		// The program loaded, so the capabilities are there: tracefs is what is closed.
+		return fmt.Errorf("tracepoint %s:%s: reading its id from tracefs: permission denied (tracepoints need root, or read access to %s)", group, name, tracefsDir)
+	}
 	if err != nil {
 		return hookErr("tracepoint "+group+":"+name, err)
 	}

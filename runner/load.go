@@ -187,13 +187,13 @@ func kernelBTF(path string) (*btf.Spec, error) {
 func loadError(p *Package, spec *ebpf.CollectionSpec, err error, verbose bool) error {
 	var ve *ebpf.VerifierError
 	prog := failingProgram(spec, err)
-	where := ""
+	where := "the package: "
 	if prog != nil {
 		where = fmt.Sprintf("program %s (section %s): ", prog.Name, prog.SectionName)
 	}
 	if errors.As(err, &ve) {
 		if errors.Is(err, os.ErrPermission) && prog != nil && isTracingSection(prog.SectionName) {
-			return fmt.Errorf("%w: loading %sthe kernel refuses %s programs (EPERM)", ErrHookMissing, where, sectionFamily(prog.SectionName))
+			return fmt.Errorf("loading %s%w: the kernel refuses %s programs (EPERM)", where, ErrHookMissing, sectionFamily(prog.SectionName))
 		}
 		if errors.Is(err, os.ErrPermission) && os.Geteuid() != 0 {
 			return fmt.Errorf("loading %s%w", where, ErrPermission)
@@ -205,12 +205,12 @@ func loadError(p *Package, spec *ebpf.CollectionSpec, err error, verbose bool) e
 	}
 	if errors.Is(err, os.ErrPermission) {
 		if os.Geteuid() == 0 && prog != nil && isTracingSection(prog.SectionName) {
-			return fmt.Errorf("%w: loading %sthe kernel refuses %s programs (EPERM)", ErrHookMissing, where, sectionFamily(prog.SectionName))
+			return fmt.Errorf("loading %s%w: the kernel refuses %s programs (EPERM)", where, ErrHookMissing, sectionFamily(prog.SectionName))
 		}
 		return fmt.Errorf("loading %s%w", where, ErrPermission)
 	}
 	if errors.Is(err, btf.ErrNotFound) && prog != nil {
-		return fmt.Errorf("%w: loading %s%v", ErrHookMissing, where, err)
+		return fmt.Errorf("loading %s%w: %v", where, ErrHookMissing, err)
 	}
 	return fmt.Errorf("loading %s%w", where, err)
 }
