@@ -101,6 +101,10 @@ func inspectSource(cmd *cobra.Command, prog string) (*inspected, error) {
 
 func printInspect(w io.Writer, in *inspected, pkg *runner.Package) error {
 	m := pkg.Meta
+	plans, err := pkg.ExportPlans()
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.source, err)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Package:\t%s\n", pkg.Name())
 	fmt.Fprintf(tw, "Source:\t%s\n", in.source)
@@ -152,6 +156,11 @@ func printInspect(w io.Writer, in *inspected, pkg *runner.Package) error {
 		fmt.Fprintf(tw, "  NAME\tIDENT\tUSE\n")
 		for _, mm := range m.Maps {
 			use := ""
+			if _, ok := plans[mm.Name]; ok {
+				use = "events (decoded below)"
+			} else if _, ok := plans[mm.Ident]; ok {
+				use = "events (decoded below)"
+			}
 			if s := mm.Sample; s != nil {
 				use = fmt.Sprintf("sampled: %s every %s", s.Type, s.Interval)
 				if s.Unit != "" {
@@ -197,10 +206,6 @@ func printInspect(w io.Writer, in *inspected, pkg *runner.Package) error {
 	}
 
 	fmt.Fprintf(w, "\nExported fields:\n")
-	plans, err := pkg.ExportPlans()
-	if err != nil {
-		return fmt.Errorf("%s: %w", in.source, err)
-	}
 	if len(plans) == 0 && len(m.ExportTypes) > 0 {
 		// Exported types without a ring or perf buffer to read them from: list the metadata.
 		for _, et := range m.ExportTypes {
@@ -225,7 +230,7 @@ func printInspect(w io.Writer, in *inspected, pkg *runner.Package) error {
 		for _, f := range p.Fields() {
 			hints := strings.Join(f.Hints, " ")
 			if f.Hidden && !strings.Contains(hints, "hide") {
-				hints = strings.TrimSpace("hidden " + hints)
+				hints = strings.TrimSpace("(shown only with its flag) " + hints)
 			}
 			fmt.Fprintf(tw, "    %s\t%s\t%d\t%d\t%s\t%s\n", f.Name, f.Column, f.Offset, f.Size, cType(f.Type), hints)
 		}
