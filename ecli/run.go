@@ -152,9 +152,12 @@ func loadPackage(ctx context.Context, prog string, rf *runFlags, fs *pflag.FlagS
 	}
 	switch {
 	case prog == "-":
-		data, err := io.ReadAll(io.LimitReader(os.Stdin, runner.MaxObjectSize*2))
+		data, err := io.ReadAll(io.LimitReader(os.Stdin, runner.MaxObjectSize*2+1))
 		if err != nil {
 			return nil, fmt.Errorf("reading package from stdin: %w", err)
+		}
+		if len(data) > runner.MaxObjectSize*2 {
+			return nil, fmt.Errorf("stdin: package larger than %d bytes", runner.MaxObjectSize*2)
 		}
 		return parse("stdin", data)
 	case isFile(prog):
