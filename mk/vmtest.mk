@@ -24,12 +24,12 @@ ATTACH_PKGS := $(ATTACH_SRCS:.bpf.c=.json)
 # The per-attach-type test packages (test/attach): object, then package.json via btfexport.
 attach-objs: $(ATTACH_PKGS) testdata/attach/uprobe_target ## rebuild testdata/attach objects and packages
 
-testdata/attach/%.bpf.o: testdata/attach/%.bpf.c testdata/attach/common.h testdata/attach/event.h include/vmlinux/x86/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Iinclude/vmlinux/x86 -c $< -o $@
-	$(STRIP) -g $@
+# Built by docker/build-package.sh like every package: relative paths only, so the objects
+# hold no path of the build machine and rebuild byte for byte anywhere.
+testdata/attach/%.json: testdata/attach/%.bpf.c testdata/attach/common.h testdata/attach/event.h include/vmlinux/x86/vmlinux.h $(BTFEXPORT) $(BUILD_PACKAGE)
+	CLANG=$(CLANG) STRIP=$(STRIP) BTFEXPORT=$(BTFEXPORT) $(BUILD_PACKAGE) -o $@ -b $(@:.json=.bpf.o) $< $(if $(filter ringbuf perfbuf,$*),testdata/attach/event.h)
 
-testdata/attach/%.json: testdata/attach/%.bpf.o
-	$(GO) run ./btfexport/cmd/btfexport -o $@ -src $(<:.bpf.o=.bpf.c) $< $(if $(filter ringbuf perfbuf,$*),testdata/attach/event.h)
+testdata/attach/%.bpf.o: testdata/attach/%.json ;
 
 testdata/attach/uprobe_target: testdata/attach/uprobe_target.c
 	gcc -static -nostdlib -O2 -fno-pie -no-pie -o $@ $<
