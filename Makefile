@@ -37,7 +37,7 @@ bench: ## benchmarks (decoder; see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./runner/decode/
 	$(GO) test -run '^$$' -bench Startup -benchmem -benchtime 5x ./runner/
 
-check: lint test-privileged fuzz check-packages vmtest ## what CI runs (as root): everything, incl. the stock-kernel lane
+check: lint test-privileged fuzz check-packages check-vmtest ## what CI runs (as root): everything, incl. the stock-kernel lane
 
 clean: ## remove build outputs
 	rm -rf bin
