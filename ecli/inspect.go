@@ -38,8 +38,12 @@ tool, else an OCI reference (REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST]).`,
 
 func init() {
 	inspectOpts.register(inspectCmd.Flags())
+	inspectCmd.Flags().StringVar(&inspectObject, "object", "", "BPF object `FILE` for a bare *.skel.json (default: NAME.bpf.o beside it)")
 	rootCmd.AddCommand(inspectCmd)
 }
+
+// inspectObject is inspect's --object flag.
+var inspectObject string
 
 // inspected is a package and where it came from.
 type inspected struct {
@@ -53,9 +57,15 @@ func runInspect(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	pkg, err := runner.Parse(in.data)
+	var pkg *runner.Package
+	if isFile(args[0]) {
+		// Files go through run's loader: a bare *.skel.json finds its object the same way.
+		pkg, err = loadFile(args[0], inspectObject)
+	} else if pkg, err = runner.Parse(in.data); err != nil {
+		err = fmt.Errorf("%s: %w", in.source, err)
+	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", in.source, err)
+		return err
 	}
 	return printInspect(cmd.OutOrStdout(), in, pkg)
 }
