@@ -19,8 +19,7 @@ type ociFlags struct {
 func (f *ociFlags) register(fs *pflag.FlagSet) {
 	f.pull = oci.PullMissing
 	fs.Var(&f.pull, "pull", "when to download an OCI package: always, missing (use the cache) or never")
-	fs.BoolVar(&f.plainHTTP, "plain-http", false, "talk plain HTTP to the registry (loopback registries fall back to it by themselves)")
-	fs.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of extra certificate authorities for the registry's TLS")
+	registerRemoteFlags(fs, f)
 }
 
 func (f *ociFlags) client() (*oci.Client, error) {
