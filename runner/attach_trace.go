@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,12 +72,44 @@ func attachTracing(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, _ 
 }
 
 func attachLSM(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, _ AttachOptions) error {
+	// A kernel with BPF LSM built in but not active (bpf missing from the lsm= boot
+	// parameter or CONFIG_LSM) loads and attaches LSM programs, then never runs them.
+	if active, ok := activeLSMs(); ok && !slices.Contains(active, "bpf") {
+		return fmt.Errorf("%w: LSM hook %s: BPF LSM is not active (%s lists %s; add bpf to the kernel's lsm= boot parameter)", ErrHookMissing, rest, lsmFile, strings.Join(active, ","))
+	}
 	l, err := link.AttachLSM(link.LSMOptions{Program: prog})
 	if err != nil {
 		return hookErr("LSM hook "+rest, err)
 	}
 	i.addLink(l)
 	return nil
+}
+
+// lsmFile lists the active LSMs (securityfs).
+const lsmFile = "/sys/kernel/security/lsm"
+
+// activeLSMs reads the kernel's active LSMs, mounting securityfs at /sys/kernel/security
+// first if it is not mounted. ok is false when the list cannot be read (no securityfs).
+func activeLSMs() (lsms []string, ok bool) {
+	b, err := os.ReadFile(lsmFile)
+	if errors.Is(err, os.ErrNotExist) && unix.Mount("securityfs", "/sys/kernel/security", "securityfs", 0, "") == nil {
+		b, err = os.ReadFile(lsmFile)
+	}
+	if err != nil {
+		return nil, false
+	}
+	return parseLSMs(string(b)), true
+}
+
+// parseLSMs splits the comma-separated contents of /sys/kernel/security/lsm.
+func parseLSMs(s string) []string {
+	var out []string
+	for _, f := range strings.Split(strings.TrimSpace(s), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // attachKprobe handles kprobe/SYM[+OFF], kretprobe/SYM, ksyscall/NAME, kretsyscall/NAME.

@@ -156,6 +156,51 @@ func sendUDP(t *testing.T, g map[string]string) (uint64, uint64) {
 	return rounds, 2 * rounds
 }
 
+// openFiles opens (and closes) an existing file rounds times: one file_open LSM check each.
+func openFiles(t *testing.T, _ map[string]string) (uint64, uint64) {
+	for range rounds {
+		f, err := os.Open(objPath("lsm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	return rounds, rounds
+}
+
+var tcpListeners = map[string]net.Listener{}
+
+// tcpListener opens a TCP listener on 127.0.0.1 and makes its port the target.
+func tcpListener(t *testing.T) map[string]string {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	tcpListeners[t.Name()] = l
+	return map[string]string{"target_port": strconv.Itoa(l.Addr().(*net.TCPAddr).Port)}
+}
+
+// connectTCP connects to the listener rounds times (one connect(2) each) and accepts each
+// connection, so every connect got through.
+func connectTCP(t *testing.T, g map[string]string) (uint64, uint64) {
+	l := tcpListeners[t.Name()]
+	for i := range rounds {
+		c, err := net.DialTimeout("tcp4", "127.0.0.1:"+g["target_port"], 5*time.Second)
+		if err != nil {
+			t.Fatalf("connect %d: %v", i, err)
+		}
+		l.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
+		a, err := l.Accept()
+		if err != nil {
+			t.Fatalf("accepting connection %d: %v", i, err)
+		}
+		a.Close()
+		c.Close()
+	}
+	return rounds, rounds
+}
+
 var attachCases = []attachCase{
 	{"kprobe", probeKprobe, tgidOnly, unlinkFiles},
 	{"kretprobe", probeKprobe, tgidOnly, unlinkFiles},
@@ -172,6 +217,8 @@ var attachCases = []attachCase{
 	{"tc", probeProgType(ebpf.SchedCLS), udpListener, sendUDP}, // tcx (6.6+) or clsact + cls_bpf
 	{"cgroup_skb", probeProgType(ebpf.CGroupSKB), udpListener, sendUDP},
 	{"socket", probeProgType(ebpf.SocketFilter), udpListener, sendUDP},
+	{"lsm", probeLSM, tgidOnly, openFiles},
+	{"cgroup_sock_addr", probeProgType(ebpf.CGroupSockAddr), tcpListener, connectTCP}, // cgroup/connect4
 }
 
 // TestAttach loads each attach type's program, triggers its hook and checks the hit count;
@@ -230,6 +277,15 @@ func checkHookMissing(t *testing.T, name, why string, err error) {
 		t.Fatalf("%s lacks %s (%s); want a hook-missing error, got: %v", kernelRelease(), name, why, err)
 	case !strings.Contains(err.Error(), family):
 		t.Fatalf("hook-missing error does not name %s: %v", family, err)
+	}
+	spec, serr := ebpf.LoadCollectionSpec(objPath(name))
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	for pname, p := range spec.Programs {
+		if !strings.Contains(err.Error(), pname) || !strings.Contains(err.Error(), p.SectionName) {
+			t.Fatalf("hook-missing error does not name program %s (section %s): %v", pname, p.SectionName, err)
+		}
 	}
 	t.Logf("ECLI-FEATURE %s missing %s: %s", name, kernelRelease(), why)
 	t.Logf("attach error: %v", err)

@@ -74,6 +74,32 @@ func probeLoad(name string) hookProbe {
 	}
 }
 
+// probeLSM: BPF LSM programs need the kernel to accept them (BTF trampolines, as fentry)
+// and BPF LSM to be active: "bpf" in /sys/kernel/security/lsm. A kernel with BPF LSM built
+// in but not active loads and attaches LSM programs, then never runs them.
+func probeLSM() (bool, string) {
+	if ok, why := probeLoad("lsm")(); !ok {
+		return false, why
+	}
+	const lsmFile = "/sys/kernel/security/lsm"
+	if !exists(lsmFile) {
+		if err := unix.Mount("securityfs", "/sys/kernel/security", "securityfs", 0, ""); err != nil && !errors.Is(err, unix.EBUSY) {
+			return true, "" // cannot tell: let the test report what happens
+		}
+	}
+	b, err := os.ReadFile(lsmFile)
+	if err != nil {
+		return true, ""
+	}
+	active := strings.TrimSpace(string(b))
+	for _, l := range strings.Split(active, ",") {
+		if l == "bpf" {
+			return true, ""
+		}
+	}
+	return false, fmt.Sprintf("BPF LSM is not active: %s lists %s (no bpf in the lsm= boot parameter or CONFIG_LSM)", lsmFile, active)
+}
+
 // probeTracepoint: the syscalls tracepoint the test uses (CONFIG_FTRACE_SYSCALLS).
 func probeTracepoint() (bool, string) {
 	for _, r := range tracefsRoots {

@@ -18,7 +18,7 @@ esac
 
 dir=$cache/$suite
 out=$dir/vmlinuz
-if [ -s "$out" ] && [ -s "$dir/version" ] && [ -d "$dir/modules" ]; then echo "$out"; exit 0; fi
+if [ -s "$out" ] && [ -s "$dir/version" ] && [ -s "$dir/config" ] && [ -d "$dir/modules" ]; then echo "$out"; exit 0; fi
 mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/etc/preferences.d"
 
 # The mirror: first Debian archive URI (not the security archive) in the machine's apt sources,
@@ -74,6 +74,9 @@ rm -rf "$dir/x"
 dpkg-deb -x "$deb" "$dir/x"
 vmlinuz=$(ls "$dir"/x/boot/vmlinuz-* | head -n1)
 cp "$vmlinuz" "$out.tmp"
+# The kernel's build configuration: the lane reads CONFIG_LSM from it (the LSMs the kernel
+# enables by default) to build its lsm= boot parameter.
+cp "$(ls "$dir"/x/boot/config-* | head -n1)" "$dir/config"
 basename "$vmlinuz" | sed 's/^vmlinuz-//' >"$dir/version"
 mv "$out.tmp" "$out"
 # Network modules (kernel/net: sch_ingress and cls_bpf for tc without tcx, sch_netem, ...),

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -88,6 +89,7 @@ func lane(kernels, pkgs, modules []string, out string, timeout time.Duration, jo
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			fmt.Printf("vmtest: %s boots with %q\n", k, cmdline(vmlinuz[k]))
 			results[i] = boot(k, vmlinuz[k], initrds[k], filepath.Join(out, "serial-"+k+".log"), timeout)
 		}()
 	}
@@ -328,6 +330,37 @@ func copyFile(src, dst string, mode fs.FileMode) error {
 	return out.Close()
 }
 
+// cmdline is the kernel command line of a VM: the serial console and, where the kernel does
+// not enable BPF LSM by default, lsm= with the LSMs it does enable (CONFIG_LSM of the config
+// that fetch-kernel.sh keeps next to vmlinuz) followed by bpf. Debian builds BPF LSM in
+// everywhere (CONFIG_BPF_LSM=y), but bullseye's 5.10 leaves bpf out of CONFIG_LSM, so lsm/
+// programs would load and attach there yet never run. bookworm and trixie list bpf already.
+func cmdline(vmlinuz string) string {
+	c := "console=ttyS0 quiet panic=-1"
+	if lsms := defaultLSMs(filepath.Join(filepath.Dir(vmlinuz), "config")); len(lsms) > 0 && !slices.Contains(lsms, "bpf") {
+		c += " lsm=" + strings.Join(append(lsms, "bpf"), ",")
+	}
+	return c
+}
+
+// defaultLSMs reads CONFIG_LSM from a kernel config file; nil if there is none.
+func defaultLSMs(config string) []string {
+	b, err := os.ReadFile(config)
+	if err != nil {
+		return nil
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "CONFIG_LSM="); ok {
+			v = strings.Trim(v, `"`)
+			if v == "" {
+				return nil
+			}
+			return strings.Split(v, ",")
+		}
+	}
+	return nil
+}
+
 // boot runs one kernel and parses its serial console.
 func boot(k, vmlinuz, initrd, logPath string, timeout time.Duration) *result {
 	r := &result{kernel: k, tests: map[string]string{}, features: map[string]feature{}, pkgs: map[string]string{}}
@@ -347,7 +380,7 @@ func boot(k, vmlinuz, initrd, logPath string, timeout time.Duration) *result {
 		"-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
 		"-kernel", vmlinuz, "-initrd", initrd,
-		"-append", "console=ttyS0 quiet panic=-1")
+		"-append", cmdline(vmlinuz))
 	cmd.Stdin = nil
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -104,7 +104,8 @@ func (r *result) summary() string {
 // Features in the order of the table; each is reported by test/attach.
 var featureRows = []string{
 	"kprobe", "kretprobe", "ksyscall", "fentry", "fexit", "uprobe", "uretprobe",
-	"tracepoint", "raw_tp", "tp_btf", "perf_event", "xdp", "tc", "cgroup_skb", "socket",
+	"tracepoint", "raw_tp", "tp_btf", "perf_event", "xdp", "tc", "cgroup_skb", "cgroup_sock_addr",
+	"socket", "lsm",
 	"ringbuf", "perfbuf",
 }
 

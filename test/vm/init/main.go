@@ -115,6 +115,7 @@ func mountAll() error {
 		{"debugfs", "/sys/kernel/debug", "debugfs"},
 		{"bpffs", "/sys/fs/bpf", "bpf"},
 		{"cgroup2", "/sys/fs/cgroup", "cgroup2"},
+		{"securityfs", "/sys/kernel/security", "securityfs"}, // the active LSMs
 	}
 	for _, m := range mounts {
 		if err := os.MkdirAll(m.dst, 0o755); err != nil {
