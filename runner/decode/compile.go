@@ -87,41 +87,39 @@ func typeName(t btf.Type) string {
 		if n := t.TypeName(); n != "" {
 			return n
 		}
-		switch v := t.(type) {
-		case *btf.Typedef:
-			t = v.Type
-		case *btf.Const:
-			t = v.Type
-		case *btf.Volatile:
-			t = v.Type
-		case *btf.Restrict:
-			t = v.Type
-		case *btf.TypeTag:
-			t = v.Type
-		default:
+		var ok bool
+		if t, ok = unqualify(t); !ok {
 			return ""
 		}
 	}
 	return ""
 }
 
+// unqualify steps through one typedef or qualifier; ok is false when t is neither.
+func unqualify(t btf.Type) (btf.Type, bool) {
+	switch v := t.(type) {
+	case *btf.Typedef:
+		return v.Type, true
+	case *btf.Const:
+		return v.Type, true
+	case *btf.Volatile:
+		return v.Type, true
+	case *btf.Restrict:
+		return v.Type, true
+	case *btf.TypeTag:
+		return v.Type, true
+	}
+	return t, false
+}
+
 // resolve skips typedefs and qualifiers.
 func resolve(t btf.Type) btf.Type {
 	for range maxDepth {
-		switch v := t.(type) {
-		case *btf.Typedef:
-			t = v.Type
-		case *btf.Const:
-			t = v.Type
-		case *btf.Volatile:
-			t = v.Type
-		case *btf.Restrict:
-			t = v.Type
-		case *btf.TypeTag:
-			t = v.Type
-		default:
+		next, ok := unqualify(t)
+		if !ok {
 			return t
 		}
+		t = next
 	}
 	return t
 }

@@ -70,7 +70,7 @@ func (c *cache) blob(d digest.Digest, limit int64) (data []byte, ok bool, err er
 
 // putBlob stores data, which the caller has verified to have digest d.
 func (c *cache) putBlob(d digest.Digest, data []byte) error {
-	if err := writeAtomic(c.blobPath(d), data); err != nil {
+	if err := WriteFileAtomic(c.blobPath(d), data); err != nil {
 		return fmt.Errorf("writing the cache: %w", err)
 	}
 	return nil
@@ -96,13 +96,16 @@ func (c *cache) tag(ref Reference) (digest.Digest, bool, error) {
 
 // putTag records that ref's tag resolved to d.
 func (c *cache) putTag(ref Reference, d digest.Digest) error {
-	if err := writeAtomic(c.tagPath(ref), []byte(d.String()+"\n")); err != nil {
+	if err := WriteFileAtomic(c.tagPath(ref), []byte(d.String()+"\n")); err != nil {
 		return fmt.Errorf("writing the cache: %w", err)
 	}
 	return nil
 }
 
-func writeAtomic(path string, data []byte) error {
+// WriteFileAtomic writes data to a temporary file beside path (creating its directory)
+// and renames it into place, so readers never see a partial file. An identical file is
+// left alone.
+func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
