@@ -3,7 +3,6 @@ package runner
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"strings"
 	"time"
 
@@ -25,8 +24,6 @@ type Meta struct {
 	ExportTypes []ExportType
 	// MultipleExportTypes switches to per-map ExportConfig.
 	MultipleExportTypes bool
-	// PollTimeout is poll_timeout_ms (default 100ms).
-	PollTimeout time.Duration
 	// Version is eunomia_version, informational.
 	Version string
 
@@ -98,10 +95,10 @@ type CustomMember struct {
 	TypeID btf.TypeID
 }
 
-// StackTrace is the stack_trace interpreter's configuration.
+// StackTrace is the stack_trace interpreter's configuration. Its with_symbols key is
+// ignored: ecli prints addresses only.
 type StackTrace struct {
-	FieldMap    map[string]string
-	WithSymbols bool
+	FieldMap map[string]string
 }
 
 // ProgMeta describes one program of the skeleton.
@@ -166,16 +163,11 @@ type ExportMember struct {
 }
 
 func parseMeta(m gjson.Result, path string) (*Meta, error) {
-	at := func(s string) string {
-		if path == "" {
-			return s
-		}
-		return path + "." + s
-	}
+	at := func(s string) string { return jsonPath(path, s) }
 	if !m.IsObject() {
 		return nil, badf(path, "is %s, want an object", kindName(m))
 	}
-	meta := &Meta{path: path, PollTimeout: 100 * time.Millisecond}
+	meta := &Meta{path: path}
 	skel := m.Get("bpf_skel")
 	if !skel.IsObject() {
 		return nil, badf(at("bpf_skel"), "is %s, want an object", kindName(skel))
@@ -185,11 +177,9 @@ func parseMeta(m gjson.Result, path string) (*Meta, error) {
 	meta.Doc = Doc{d.Get("version").String(), d.Get("brief").String(), d.Get("details").String(), d.Get("description").String()}
 	meta.Version = m.Get("eunomia_version").String()
 	meta.MultipleExportTypes = m.Get("enable_multiple_export_types").Bool()
-	if pt := m.Get("poll_timeout_ms"); pt.Exists() {
-		if pt.Type != gjson.Number || pt.Int() <= 0 {
-			return nil, badf(at("poll_timeout_ms"), "is %s, want a positive number", pt.Raw)
-		}
-		meta.PollTimeout = time.Duration(pt.Int()) * time.Millisecond
+	// poll_timeout_ms is checked but not used: Run's readers wake on events, not on a timer.
+	if pt := m.Get("poll_timeout_ms"); pt.Exists() && (pt.Type != gjson.Number || pt.Int() <= 0) {
+		return nil, badf(at("poll_timeout_ms"), "is %s, want a positive number", pt.Raw)
 	}
 
 	var err error
@@ -234,7 +224,7 @@ func parseMeta(m gjson.Result, path string) (*Meta, error) {
 	case !et.Exists() || et.Type == gjson.Null:
 	case et.IsArray():
 		for i, e := range et.Array() {
-			x, err := parseExportType(e, fmt.Sprintf("%s[%d]", at("export_types"), i))
+			x, err := parseExportType(e, jsonPath(at("export_types"), index(i)))
 			if err != nil {
 				return nil, err
 			}
@@ -255,10 +245,7 @@ func eachList(obj gjson.Result, key, path string, errp *error, fn func(int, gjso
 	if *errp != nil {
 		return
 	}
-	p := key
-	if path != "" {
-		p = path + "." + key
-	}
+	p := jsonPath(path, key)
 	v := obj.Get(gjson.Escape(key))
 	if !v.Exists() || v.Type == gjson.Null {
 		return
@@ -268,7 +255,7 @@ func eachList(obj gjson.Result, key, path string, errp *error, fn func(int, gjso
 		return
 	}
 	for i, e := range v.Array() {
-		ep := fmt.Sprintf("%s[%d]", p, i)
+		ep := jsonPath(p, index(i))
 		if !e.IsObject() {
 			*errp = badf(ep, "is %s, want an object", kindName(e))
 			return
@@ -317,7 +304,7 @@ func parseMap(v gjson.Result, p string) (MapMeta, error) {
 	case ec.Get("custom_members").IsArray():
 		mm.Export.Kind = ExportMembers
 		for i, c := range ec.Get("custom_members").Array() {
-			cp := fmt.Sprintf("%s.export_config.custom_members[%d]", p, i)
+			cp := jsonPath(p, "export_config", "custom_members", index(i))
 			off, id := c.Get("offset"), c.Get("btf_type_id")
 			if off.Type != gjson.Number || off.Int() < 0 || off.Int() > 1<<24 {
 				return mm, badf(cp+".offset", "is %s, want a byte offset", off.Raw)
@@ -331,10 +318,7 @@ func parseMap(v gjson.Result, p string) (MapMeta, error) {
 		return mm, badf(p+".export_config", "unrecognised value %s", ec.Raw)
 	}
 	if st := v.Get("intepreter.stack_trace"); st.Exists() {
-		mm.StackTrace = &StackTrace{FieldMap: map[string]string{}, WithSymbols: true}
-		if ws := st.Get("with_symbols"); ws.Exists() {
-			mm.StackTrace.WithSymbols = ws.Bool()
-		}
+		mm.StackTrace = &StackTrace{FieldMap: map[string]string{}}
 		st.Get("field_map").ForEach(func(k, v gjson.Result) bool {
 			mm.StackTrace.FieldMap[k.String()] = v.String()
 			return true
@@ -498,15 +482,15 @@ func parseLegacyExport(meta *Meta, et gjson.Result, p string) error {
 		return r
 	}, et.Get("export_btf").String()))
 	if err != nil {
-		return badf(p+".export_btf", "invalid base64: %v", err)
+		return badf(p+".export_btf", "invalid base64: %w", err)
 	}
 	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
-		return badf(p+".export_btf", "invalid BTF: %v", err)
+		return badf(p+".export_btf", "invalid BTF: %w", err)
 	}
 	meta.legacyBTF = spec
 	for i, s := range et.Get("structs").Array() {
-		sp := fmt.Sprintf("%s.structs[%d]", p, i)
+		sp := jsonPath(p, "structs", index(i))
 		id := s.Get("id")
 		t, err := spec.TypeByID(btf.TypeID(id.Int()))
 		if err != nil {

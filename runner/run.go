@@ -13,8 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/perf"
 	"github.com/cilium/ebpf/ringbuf"
-
-	"ecli/runner/decode"
 )
 
 // Format selects how events are written.
@@ -36,132 +34,124 @@ type RunOptions struct {
 	Format Format
 	// Diag receives diagnostics: lost events, undecodable samples. Nil drops them.
 	Diag func(msg string)
-	// Now is the clock of the TIME column; nil means time.Now.
-	Now func() time.Time
-	// PerfPages is the per-CPU perf buffer size in pages (default 64).
-	PerfPages int
 	// Ready, if set, is called once every reader is open and before the first event.
 	Ready func()
 }
 
-// Stats counts what Run saw.
-type Stats struct {
-	Events  uint64 // events written
-	Lost    uint64 // events the kernel reported lost (perf buffers)
-	Errors  uint64 // samples that could not be decoded
-	Samples uint64 // map sampling rounds
-}
+const (
+	// perfPagesPerCPU is the size of each CPU's perf event buffer, in pages.
+	perfPagesPerCPU = 64
+	// lineBufSize is the starting capacity of the buffer an output line is decoded into;
+	// it grows for longer lines and is reused between events.
+	lineBufSize = 512
+	// lostPollInterval is how often the ecli:lost counters are read during a run.
+	lostPollInterval = time.Second
+)
 
 // Run streams the package's events to opts.Out until ctx is cancelled, then prints a last
 // round of map samples (if any) and returns nil. Errors are returned only for failures
-// that stop the run.
+// that stop the run. It decodes with the plans compiled at Load; one Instance runs once
+// at a time.
 func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
-	_, err := i.RunStats(ctx, opts)
-	return err
-}
-
-// RunStats is Run, also returning the counters.
-func (i *Instance) RunStats(ctx context.Context, opts RunOptions) (*Stats, error) {
 	if opts.Out == nil {
-		return nil, errors.New("running: no output writer")
+		return errors.New("running: no output writer")
 	}
 	if opts.Diag == nil {
 		opts.Diag = func(string) {}
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	exps, err := i.pkg.exporters(decode.Options{Flag: i.pkg.BoolValue, Time: now})
-	if err != nil {
-		return nil, err
-	}
-	st := &Stats{}
-	var wg sync.WaitGroup
-	errc := make(chan error, len(exps))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// A failed write (full disk, closed pipe) stops the run: events must not vanish.
 	w := &lockedWriter{w: opts.Out, fail: cancel}
+	var lost atomic.Uint64
 	var closers []func() error
 	defer func() {
 		for _, c := range closers {
 			c()
 		}
 	}()
-
-	var starts []func()
-	for _, e := range exps {
-		if !e.active(i.pkg.BoolValue) {
+	var readers []func() error
+	for _, e := range i.outputs {
+		if !e.active(i.values.Bool) {
 			continue // when/unless: not printed with these options
 		}
-		m := i.coll.Maps[e.name]
-		if m == nil {
-			return nil, fmt.Errorf("running: map %s not loaded", e.name)
+		read, closer, err := i.openOutput(ctx, e, w, opts, &lost)
+		if err != nil {
+			return err
 		}
-		if opts.Format == Text && e.meta.Sample == nil && e.meta.StackTrace == nil {
-			w.write([]byte(e.plan.Header() + "\n"))
+		if closer != nil {
+			closers = append(closers, closer)
 		}
-		var run func() error
-		switch {
-		case e.meta.Sample != nil:
-			s := &sampler{e: e, m: m, w: w, format: opts.Format, now: now, diag: opts.Diag, st: st}
-			run = func() error { return s.loop(ctx) }
-		case e.specMap.Type == ebpf.RingBuf:
-			rd, err := ringbuf.NewReader(m)
-			if err != nil {
-				return nil, fmt.Errorf("opening ring buffer %s: %w", e.name, err)
-			}
-			closers = append(closers, rd.Close)
-			run = func() error { return pollRing(ctx, rd, e, w, opts, st) }
-		case e.specMap.Type == ebpf.PerfEventArray:
-			pages := opts.PerfPages
-			if pages <= 0 {
-				pages = 64
-			}
-			rd, err := perf.NewReader(m, pages*os.Getpagesize())
-			if err != nil {
-				return nil, fmt.Errorf("opening perf buffer %s: %w", e.name, err)
-			}
-			closers = append(closers, rd.Close)
-			run = func() error { return pollPerf(ctx, rd, e, w, opts, st) }
+		readers = append(readers, read)
+	}
+	if len(i.outputs) == 0 {
+		opts.Diag("this package exports no events or maps; running until interrupted")
+	}
+	err := i.runReaders(ctx, cancel, readers, opts, &lost)
+	if n := lost.Load(); n > 0 {
+		opts.Diag(fmt.Sprintf("lost %d events in total", n))
+	}
+	if err != nil {
+		return err
+	}
+	return w.failed()
+}
+
+// openOutput writes an output's text header and opens its reader. It returns the loop
+// that reads the output until ctx is done, and what to close afterwards (or nil).
+func (i *Instance) openOutput(ctx context.Context, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) (func() error, func() error, error) {
+	m := i.coll.Maps[e.name]
+	if m == nil {
+		return nil, nil, fmt.Errorf("running: map %s not loaded", e.name)
+	}
+	if opts.Format == Text && e.meta.Sample == nil && e.meta.StackTrace == nil {
+		w.write([]byte(e.plan.Header() + "\n"))
+	}
+	switch {
+	case e.meta.Sample != nil:
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag}
+		return func() error { return s.loop(ctx) }, nil, nil
+	case e.specMap.Type == ebpf.RingBuf:
+		rd, err := ringbuf.NewReader(m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("opening ring buffer %s: %w", e.name, err)
 		}
-		starts = append(starts, func() {
-			defer wg.Done()
-			if err := run(); err != nil {
+		return func() error { return pollRing(ctx, rd, e, w, opts) }, rd.Close, nil
+	case e.specMap.Type == ebpf.PerfEventArray:
+		rd, err := perf.NewReader(m, perfPagesPerCPU*os.Getpagesize())
+		if err != nil {
+			return nil, nil, fmt.Errorf("opening perf buffer %s: %w", e.name, err)
+		}
+		return func() error { return pollPerf(ctx, rd, e, w, opts, lost) }, rd.Close, nil
+	}
+	return nil, nil, fmt.Errorf("running: map %s is neither sampled nor a ring or perf buffer", e.name)
+}
+
+// runReaders runs every reader and the lost-counter watch until ctx is done (or a reader
+// fails, which cancels the run), and returns the first reader's error.
+func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, readers []func() error, opts RunOptions, lost *atomic.Uint64) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, len(readers))
+	for _, read := range readers {
+		wg.Go(func() {
+			if err := read(); err != nil {
 				errc <- err
 				cancel()
 			}
 		})
 	}
-	if len(exps) == 0 {
-		opts.Diag("this package exports no events or maps; running until interrupted")
-	}
-	wg.Add(len(starts))
-	for _, s := range starts {
-		go s()
-	}
 	if opts.Ready != nil {
 		opts.Ready()
 	}
 	lostDone := make(chan struct{})
-	lostWatched := make(chan struct{})
-	go func() {
-		defer close(lostWatched)
-		i.watchLost(lostDone, time.Second, st, opts.Diag)
-	}()
+	var watch sync.WaitGroup
+	watch.Go(func() { i.watchLost(lostDone, lostPollInterval, lost, opts.Diag) })
 	<-ctx.Done()
 	wg.Wait()
 	close(lostDone)
-	<-lostWatched
+	watch.Wait()
 	close(errc)
-	if lost := atomic.LoadUint64(&st.Lost); lost > 0 {
-		opts.Diag(fmt.Sprintf("lost %d events in total", lost))
-	}
-	if err := <-errc; err != nil {
-		return st, err
-	}
-	return st, w.failed()
+	return <-errc
 }
 
 // lockedWriter serialises the exporters' writes and remembers the first write error.
@@ -181,8 +171,6 @@ func (l *lockedWriter) failed() error {
 	return nil
 }
 
-func addLost(st *Stats, n uint64) { atomic.AddUint64(&st.Lost, n) }
-
 func (l *lockedWriter) write(b []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -198,7 +186,7 @@ func (l *lockedWriter) write(b []byte) {
 }
 
 // emit decodes one sample and writes it as a line; buf is reused between events.
-func emit(e *exporter, sample []byte, buf *[]byte, w *lockedWriter, opts RunOptions, st *Stats) {
+func emit(e *exporter, sample []byte, buf *[]byte, w *lockedWriter, opts RunOptions) {
 	var err error
 	b := (*buf)[:0]
 	switch {
@@ -210,7 +198,6 @@ func emit(e *exporter, sample []byte, buf *[]byte, w *lockedWriter, opts RunOpti
 		b, err = e.plan.AppendText(b, sample)
 	}
 	if err != nil {
-		atomic.AddUint64(&st.Errors, 1)
 		opts.Diag(fmt.Sprintf("dropping an event from %s: %v", e.name, err))
 		return
 	}
@@ -219,15 +206,14 @@ func emit(e *exporter, sample []byte, buf *[]byte, w *lockedWriter, opts RunOpti
 		w.write(b)
 	}
 	*buf = b
-	atomic.AddUint64(&st.Events, 1)
 }
 
-func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, w *lockedWriter, opts RunOptions, st *Stats) error {
+func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, w *lockedWriter, opts RunOptions) error {
 	stop := context.AfterFunc(ctx, func() { rd.Close() })
 	defer stop()
 	defer rd.Close()
 	var rec ringbuf.Record
-	buf := make([]byte, 0, 512)
+	buf := make([]byte, 0, lineBufSize)
 	for {
 		if err := rd.ReadInto(&rec); err != nil {
 			if errors.Is(err, ringbuf.ErrClosed) || ctx.Err() != nil {
@@ -235,16 +221,16 @@ func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, w *lockedWri
 			}
 			return fmt.Errorf("reading ring buffer %s: %w", e.name, err)
 		}
-		emit(e, rec.RawSample, &buf, w, opts, st)
+		emit(e, rec.RawSample, &buf, w, opts)
 	}
 }
 
-func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, w *lockedWriter, opts RunOptions, st *Stats) error {
+func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) error {
 	stop := context.AfterFunc(ctx, func() { rd.Close() })
 	defer stop()
 	defer rd.Close()
 	var rec perf.Record
-	buf := make([]byte, 0, 512)
+	buf := make([]byte, 0, lineBufSize)
 	for {
 		if err := rd.ReadInto(&rec); err != nil {
 			if errors.Is(err, perf.ErrClosed) || ctx.Err() != nil {
@@ -253,10 +239,10 @@ func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, w *lockedWriter
 			return fmt.Errorf("reading perf buffer %s: %w", e.name, err)
 		}
 		if rec.LostSamples > 0 {
-			atomic.AddUint64(&st.Lost, rec.LostSamples)
+			lost.Add(rec.LostSamples)
 			opts.Diag(fmt.Sprintf("lost %d events on CPU #%d", rec.LostSamples, rec.CPU))
 			continue
 		}
-		emit(e, rec.RawSample, &buf, w, opts, st)
+		emit(e, rec.RawSample, &buf, w, opts)
 	}
 }
