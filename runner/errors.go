@@ -91,7 +91,8 @@ func badf(path, format string, args ...any) error {
 // jsonPath joins JSON path elements: jsonPath("meta", "bpf_skel", "progs") is
 // "meta.bpf_skel.progs". Empty elements are skipped (the meta object of a bare
 // *.skel.json is at the root, path ""), and an element starting with '[' is an index
-// and attaches without a dot. Every JSON path in an error is built with it.
+// and attaches without a dot; an element may hold several ("cmdarg.default"). Every JSON
+// path in an error is built with it.
 func jsonPath(elems ...string) string {
 	var b strings.Builder
 	for _, e := range elems {
