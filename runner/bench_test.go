@@ -60,4 +60,3 @@ func BenchmarkOutputs(b *testing.B) {
 		}
 	}
 }
-
