@@ -150,8 +150,8 @@ func (p *Package) compileOutput(mm MapMeta, path string, opts decode.Options) (*
 		return nil, nil
 	}
 	ms := p.spec.Maps[name]
-	if mm.Sample == nil && !isStream(ms) || p.Meta.MultipleExportTypes && mm.Export.Kind == ExportNone {
-		return nil, nil
+	if (mm.Sample == nil && !isStream(ms)) || (p.Meta.MultipleExportTypes && mm.Export.Kind == ExportNone) {
+		return nil, nil // neither sampled nor streaming, or not exported in multi-export mode
 	}
 	e := &exporter{meta: mm, specMap: ms, name: name}
 	var err error
