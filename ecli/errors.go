@@ -42,7 +42,7 @@ func exitCode(err error) int {
 func hint(err error) string {
 	switch {
 	case errors.Is(err, runner.ErrPermission):
-		return "run as root (sudo), or grant CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for xdp/tc)"
+		return "needs root or CAP_BPF+CAP_PERFMON (plus CAP_NET_ADMIN for xdp/tc): run as root (sudo), or grant them"
 	case errors.Is(err, runner.ErrNoKernelBTF):
 		return "this kernel has no BTF; pass a BTF file for it with --btf FILE (e.g. from btfhub)"
 	case errors.Is(err, runner.ErrVerifier) && strings.Contains(err.Error(), "omitted)"):

@@ -16,6 +16,7 @@ import (
 	"ecli/ecli/internal/oci"
 	"ecli/packages"
 	"ecli/runner"
+	"ecli/runner/decode"
 )
 
 var inspectOpts ociFlags
@@ -74,7 +75,7 @@ func inspectSource(cmd *cobra.Command, prog string) (*inspected, error) {
 	ctx := cmd.Context()
 	switch {
 	case prog == "-":
-		data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), runner.MaxObjectSize*2))
+		data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), runner.MaxPackageSize))
 		if err != nil {
 			return nil, fmt.Errorf("reading package from stdin: %w", err)
 		}
@@ -111,9 +112,13 @@ func inspectSource(cmd *cobra.Command, prog string) (*inspected, error) {
 
 func printInspect(w io.Writer, in *inspected, pkg *runner.Package) error {
 	m := pkg.Meta
-	plans, err := pkg.ExportPlans()
+	outputs, err := pkg.Outputs(nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in.source, err)
+	}
+	plans := make(map[string]*decode.Plan, len(outputs))
+	for _, o := range outputs {
+		plans[o.Map] = o.Plan
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Package:\t%s\n", pkg.Name())

@@ -102,14 +102,15 @@ func runRun(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", prog, err)}
 	}
-	if err := applyToolFlags(pkg, fs, positional); err != nil {
+	values, err := applyToolFlags(pkg, fs, positional)
+	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", prog, err)}
 	}
-	return execute(cmd.Context(), pkg, &rf)
+	return execute(cmd.Context(), pkg, values, &rf)
 }
 
-// execute loads, attaches and runs until ctx is done.
-func execute(ctx context.Context, pkg *runner.Package, rf *runFlags) error {
+// execute loads pkg with the values, attaches and runs until ctx is done.
+func execute(ctx context.Context, pkg *runner.Package, values *runner.Values, rf *runFlags) error {
 	if rf.ifindex < 0 {
 		return usageError{fmt.Errorf("--ifindex %d: interface indexes are positive", rf.ifindex)}
 	}
@@ -118,7 +119,7 @@ func execute(ctx context.Context, pkg *runner.Package, rf *runFlags) error {
 			return usageError{fmt.Errorf("--ifindex %d: no such network interface", rf.ifindex)}
 		}
 	}
-	inst, err := runner.Load(pkg, runner.LoadOptions{KernelBTF: rf.btf, Verbose: rf.verbose})
+	inst, err := runner.Load(pkg, runner.LoadOptions{Values: values, KernelBTF: rf.btf, Verbose: rf.verbose})
 	if err != nil {
 		return err
 	}
@@ -152,12 +153,12 @@ func loadPackage(ctx context.Context, prog string, rf *runFlags, fs *pflag.FlagS
 	}
 	switch {
 	case prog == "-":
-		data, err := io.ReadAll(io.LimitReader(os.Stdin, runner.MaxObjectSize*2+1))
+		data, err := io.ReadAll(io.LimitReader(os.Stdin, runner.MaxPackageSize+1))
 		if err != nil {
 			return nil, fmt.Errorf("reading package from stdin: %w", err)
 		}
-		if len(data) > runner.MaxObjectSize*2 {
-			return nil, fmt.Errorf("stdin: package larger than %d bytes", runner.MaxObjectSize*2)
+		if len(data) > runner.MaxPackageSize {
+			return nil, fmt.Errorf("stdin: package larger than %d bytes", runner.MaxPackageSize)
 		}
 		return parse("stdin", data)
 	case isFile(prog):
@@ -242,12 +243,12 @@ func httpGet(ctx context.Context, url string) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("fetching %s: %s", url, resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, runner.MaxObjectSize*2+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, runner.MaxPackageSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", url, err)
 	}
-	if len(data) > runner.MaxObjectSize*2 {
-		return nil, fmt.Errorf("fetching %s: package larger than %d bytes", url, runner.MaxObjectSize*2)
+	if len(data) > runner.MaxPackageSize {
+		return nil, fmt.Errorf("fetching %s: package larger than %d bytes", url, runner.MaxPackageSize)
 	}
 	return data, nil
 }
@@ -348,8 +349,10 @@ func (v *optValue) Type() string {
 }
 func (v *optValue) Set(s string) error { v.val, v.set = s, true; return nil }
 
-// applyToolFlags hands the parsed flags and the positional argument to the package.
-func applyToolFlags(pkg *runner.Package, fs *pflag.FlagSet, positional *runner.Option) error {
+// applyToolFlags turns the parsed flags and the positional argument into the package's
+// option values.
+func applyToolFlags(pkg *runner.Package, fs *pflag.FlagSet, positional *runner.Option) (*runner.Values, error) {
+	values := pkg.NewValues()
 	var err error
 	for _, o := range pkg.Options() {
 		f := fs.Lookup(o.FlagName())
@@ -364,37 +367,37 @@ func applyToolFlags(pkg *runner.Package, fs *pflag.FlagSet, positional *runner.O
 			}
 			val = strconv.FormatBool(b)
 		}
-		if e := pkg.SetOption(o.Name, val); e != nil && err == nil {
+		if e := values.Set(o.Name, val); e != nil && err == nil {
 			err = e
 		}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	args := fs.Args()
 	switch {
 	case len(args) == 0:
 	case positional == nil:
-		return fmt.Errorf("unexpected argument %q (this tool takes no positional argument)", args[0])
+		return nil, fmt.Errorf("unexpected argument %q (this tool takes no positional argument)", args[0])
 	case len(args) > 1:
-		return fmt.Errorf("unexpected argument %q", args[1])
+		return nil, fmt.Errorf("unexpected argument %q", args[1])
 	default:
 		name := positional.Metavar
 		if name == "" {
 			name = positional.Name
 		}
 		if f := fs.Lookup(positional.FlagName()); f != nil && f.Changed {
-			return fmt.Errorf("%s given both as --%s and as an argument", name, positional.FlagName())
+			return nil, fmt.Errorf("%s given both as --%s and as an argument", name, positional.FlagName())
 		}
-		if err := pkg.SetOption(positional.Name, args[0]); err != nil {
+		if err := values.Set(positional.Name, args[0]); err != nil {
 			var ve *runner.ValueError
 			if errors.As(err, &ve) {
-				return fmt.Errorf("argument %s: %v", name, ve.Err)
+				return nil, fmt.Errorf("argument %s: %w", name, ve.Err)
 			}
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return values, nil
 }
 
 func printToolHelp(w io.Writer, prog string, pkg *runner.Package, fs *pflag.FlagSet, positional *runner.Option) {

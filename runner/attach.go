@@ -21,6 +21,10 @@ type AttachOptions struct {
 	// PerfFreq is the sampling frequency (Hz) of perf_event programs. Zero means 1 Hz,
 	// as eunomia does.
 	PerfFreq uint64
+
+	// tcNetlink (tests only) makes tc programs skip tcx and attach with a clsact qdisc
+	// and a bpf filter over rtnetlink, the path kernels before 6.6 take.
+	tcNetlink bool
 }
 
 // attachFunc attaches one program. rest is the section after the family prefix and '/'.
@@ -112,13 +116,13 @@ func (i *Instance) detach() {
 // hookErr classifies an attach error: a missing hook on this kernel wraps ErrHookMissing.
 func hookErr(what string, err error) error {
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, ebpf.ErrNotSupported) {
-		return fmt.Errorf("%w: %s: %v", ErrHookMissing, what, err)
+		return fmt.Errorf("%w: %s: %w", ErrHookMissing, what, err)
 	}
 	if errors.Is(err, os.ErrPermission) {
 		if os.Geteuid() == 0 {
-			return fmt.Errorf("%w: %s: the kernel refused (EPERM): %v", ErrHookMissing, what, err)
+			return fmt.Errorf("%w: %s: the kernel refused (EPERM): %w", ErrHookMissing, what, err)
 		}
-		return fmt.Errorf("%s: %w", what, ErrPermission)
+		return fmt.Errorf("%s: %w: %w", what, ErrPermission, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -13,7 +13,9 @@ import (
 
 // Network families: xdp, tc/tcx, cgroup, socket filters.
 
-func ifindexFor(pm ProgMeta, fromMeta int, o AttachOptions) int {
+// ifindexFor is the interface a network program attaches to: the user's, else the
+// package's (fromMeta), else 1 (lo).
+func ifindexFor(fromMeta int, o AttachOptions) int {
 	switch {
 	case o.Ifindex > 0:
 		return o.Ifindex
@@ -24,7 +26,7 @@ func ifindexFor(pm ProgMeta, fromMeta int, o AttachOptions) int {
 }
 
 func attachXDP(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, o AttachOptions) error {
-	ifindex := ifindexFor(pm, pm.Ifindex, o)
+	ifindex := ifindexFor(pm.Ifindex, o)
 	l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex, Flags: link.XDPAttachFlags(pm.XDPFlags)})
 	if err != nil {
 		return hookErr(fmt.Sprintf("xdp on ifindex %d", ifindex), err)
@@ -73,6 +75,10 @@ func cgroup2Root() (string, error) {
 	return "", fmt.Errorf("%w: no cgroup v2 hierarchy is mounted (give --cgroup PATH)", ErrHookMissing)
 }
 
+// socketFilterRcvBuf is the receive buffer of a socket filter's socket: small, since
+// nothing reads it and the kernel drops what does not fit.
+const socketFilterRcvBuf = 4096
+
 // attachSocketFilter attaches a socket filter to a packet socket of ecli's own, bound to
 // the chosen interface (all interfaces when none is given). The program sees every packet
 // the socket would receive; ecli never reads from the socket.
@@ -83,7 +89,7 @@ func attachSocketFilter(i *Instance, pm ProgMeta, prog *ebpf.Program, rest strin
 		return hookErr("packet socket for socket filter", err)
 	}
 	closeFD := func() error { return unix.Close(fd) }
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4096)
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, socketFilterRcvBuf)
 	if o.Ifindex > 0 {
 		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: proto, Ifindex: o.Ifindex}); err != nil {
 			closeFD()

@@ -17,7 +17,7 @@ import (
 // has them (Linux 6.6+) and otherwise a direct-action bpf filter on a clsact qdisc over
 // rtnetlink, as libbpf's bpf_tc_attach does (eunomia's behaviour, with tchook/tcopts).
 func attachTC(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, o AttachOptions) error {
-	ifindex := ifindexFor(pm, pm.TCIfindex, o)
+	ifindex := ifindexFor(pm.TCIfindex, o)
 	egress := false
 	switch {
 	case strings.HasSuffix(rest, "egress"), pm.TCAttachPoint == "BPF_TC_EGRESS":
@@ -32,7 +32,7 @@ func attachTC(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, o Attac
 	}
 	var l link.Link
 	err := ebpf.ErrNotSupported
-	if !tcForceNetlink {
+	if !o.tcNetlink {
 		l, err = link.AttachTCX(link.TCXOptions{Interface: ifindex, Program: prog, Attach: at})
 	}
 	if err == nil {
@@ -57,19 +57,18 @@ func attachTC(i *Instance, pm ProgMeta, prog *ebpf.Program, rest string, o Attac
 	return nil
 }
 
-// tcForceNetlink makes attachTC skip tcx, so tests can exercise the netlink path on
-// kernels that have tcx.
-var tcForceNetlink bool
-
 // rtnetlink constants not in x/sys/unix for every version.
 const (
-	tcHClsact     = 0xFFFFFFF1
+	tcHMajMask    = 0xFFFF0000 // TC_H_MAJ_MASK: the major half of a handle
+	tcHClsact     = 0xFFFFFFF1 // TC_H_CLSACT: the parent of a clsact qdisc
+	tcClsactQdisc = 0xFFFF0000 // ffff:0, the handle of the clsact qdisc
 	tcHMinIngress = 0xFFF2
 	tcHMinEgress  = 0xFFF3
 	tcaBPFFD      = 6
 	tcaBPFName    = 7
 	tcaBPFFlags   = 8
 	tcaBPFActDir  = 1 << 0
+	sizeofTcmsg   = 20 // struct tcmsg
 )
 
 // tcFilterAttach adds a clsact qdisc (if missing) and a bpf filter in direct-action mode;
@@ -81,7 +80,7 @@ func tcFilterAttach(ifindex int, egress bool, handle, prio uint32, prog *ebpf.Pr
 	}
 	nl := &rtnl{fd: fd}
 	// clsact qdisc: parent TC_H_CLSACT, handle ffff:0.
-	q := tcmsg(ifindex, 0xFFFF0000, tcHClsact, 0)
+	q := tcmsg(ifindex, tcClsactQdisc, tcHClsact, 0)
 	q = appendAttr(q, unix.TCA_KIND, []byte("clsact\x00"))
 	created := true
 	if err := nl.do(unix.RTM_NEWQDISC, unix.NLM_F_CREATE|unix.NLM_F_EXCL, q); errors.Is(err, unix.EEXIST) {
@@ -99,7 +98,7 @@ func tcFilterAttach(ifindex int, egress bool, handle, prio uint32, prog *ebpf.Pr
 	if egress {
 		minor = tcHMinEgress
 	}
-	parent := tcHClsact&0xFFFF0000 | minor
+	parent := tcHClsact&tcHMajMask | minor
 	info := prio<<16 | uint32(htons(unix.ETH_P_ALL))
 	f := tcmsg(ifindex, handle, parent, info)
 	f = appendAttr(f, unix.TCA_KIND, []byte("bpf\x00"))
@@ -180,7 +179,7 @@ func (n *rtnl) do(typ uint16, flags uint16, body []byte) error {
 
 // tcmsg builds a struct tcmsg.
 func tcmsg(ifindex int, handle, parent, info uint32) []byte {
-	b := make([]byte, 20)
+	b := make([]byte, sizeofTcmsg)
 	b[0] = unix.AF_UNSPEC
 	binary.NativeEndian.PutUint32(b[4:], uint32(int32(ifindex)))
 	binary.NativeEndian.PutUint32(b[8:], handle)

@@ -33,18 +33,16 @@ func TestAttachTC(t *testing.T) {
 			}
 			defer ln.Close()
 			port := ln.LocalAddr().(*net.UDPAddr).Port
-			if err := p.SetOption("target_port", strconv.Itoa(port)); err != nil {
+			v := p.NewValues()
+			if err := v.Set("target_port", strconv.Itoa(port)); err != nil {
 				t.Fatal(err)
 			}
-			inst, err := Load(p, LoadOptions{})
+			inst, err := Load(p, LoadOptions{Values: v})
 			if err != nil {
 				t.Fatal(err)
 			}
 			progs, maps := inst.ObjectIDs()
-			tcForceNetlink = netlink
-			err = inst.Attach(AttachOptions{Ifindex: 1})
-			tcForceNetlink = false
-			if err != nil {
+			if err := inst.Attach(AttachOptions{Ifindex: 1, tcNetlink: netlink}); err != nil {
 				inst.Close()
 				t.Fatalf("Attach: %v", err)
 			}

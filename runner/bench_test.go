@@ -40,3 +40,23 @@ func BenchmarkStartup(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkOutputs measures compiling what a package prints (its decode plans), which
+// Parse does once to check the package and Load once per Instance; compare with
+// BenchmarkStartup/parse. Reproduce: go test -run '^$' -bench Outputs -benchmem ./runner
+func BenchmarkOutputs(b *testing.B) {
+	data, err := os.ReadFile("../packages/tcpconnlat.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := p.NewValues()
+	for b.Loop() {
+		if _, err := p.Outputs(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,16 +3,19 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Sentinel errors. Every error returned by this package that is caused by one of these
-// conditions wraps the matching sentinel, so callers can test with errors.Is.
+// conditions wraps the matching sentinel, so callers can test with errors.Is. The texts
+// are terse: advice on what to do about them belongs to the caller (ecli's hints).
 var (
-	// ErrBadPackage: the package JSON or the object inside it is malformed. The error
-	// text names the JSON path at fault, e.g. meta.bpf_skel.progs[1].attach.
+	// ErrBadPackage: the package JSON or the object inside it is malformed. Such errors
+	// are a *PackageError naming the JSON path at fault.
 	ErrBadPackage = errors.New("bad package")
 	// ErrPermission: the kernel refused for lack of privileges.
-	ErrPermission = errors.New("needs root or CAP_BPF+CAP_PERFMON")
+	ErrPermission = errors.New("permission denied")
 	// ErrNoKernelBTF: no BTF for the running kernel could be found.
 	ErrNoKernelBTF = errors.New("no kernel BTF")
 	// ErrUnsupportedAttach: ecli does not know how to attach a program's ELF section.
@@ -23,20 +26,27 @@ var (
 	// ErrVerifier: the kernel's verifier rejected a program.
 	ErrVerifier = errors.New("verifier rejected program")
 	// ErrBadOption: a tool option (generated from the program's globals) got a bad value.
+	// Such errors are a *ValueError naming the flag.
 	ErrBadOption = errors.New("bad option")
+	// ErrUnsupportedOption: the package lists the option but cannot honour it (cmdarg
+	// "unsupported"). Such errors are an *UnsupportedOptionError.
+	ErrUnsupportedOption = errors.New("option not supported")
 )
+
+// The typed errors below share one style: exported fields say what is at fault, Error
+// gives one line, Unwrap returns the cause and Is matches the sentinel they belong to.
 
 // PackageError is a problem at one JSON path of a package.
 type PackageError struct {
-	Path string // JSON path, e.g. "meta.bpf_skel.maps[2].sample.interval"
+	Path string // JSON path, e.g. "meta.bpf_skel.maps[2].sample.interval"; "" for the whole input
 	Err  error
 }
 
 func (e *PackageError) Error() string {
 	if e.Path == "" {
-		return fmt.Sprintf("bad package: %v", e.Err)
+		return fmt.Sprintf("%v: %v", ErrBadPackage, e.Err)
 	}
-	return fmt.Sprintf("bad package: %s: %v", e.Path, e.Err)
+	return fmt.Sprintf("%v: %s: %v", ErrBadPackage, e.Path, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -45,6 +55,57 @@ func (e *PackageError) Unwrap() error { return e.Err }
 // Is reports whether target is ErrBadPackage.
 func (e *PackageError) Is(target error) bool { return target == ErrBadPackage }
 
+// ValueError is a value an option refused. It matches ErrBadOption with errors.Is.
+type ValueError struct {
+	Flag string // the long flag, without dashes
+	Err  error  // why the value is wrong, e.g. `"abc" is not a number`
+}
+
+func (e *ValueError) Error() string { return fmt.Sprintf("%v: --%s: %v", ErrBadOption, e.Flag, e.Err) }
+
+// Unwrap returns the reason.
+func (e *ValueError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrBadOption.
+func (e *ValueError) Is(target error) bool { return target == ErrBadOption }
+
+// UnsupportedOptionError is an option the package lists but cannot honour. Its text is
+// "--FLAG is not supported: REASON". It matches ErrUnsupportedOption with errors.Is.
+type UnsupportedOptionError struct {
+	Flag   string // the long flag, without dashes
+	Reason string // the package's cmdarg "unsupported"
+}
+
+func (e *UnsupportedOptionError) Error() string {
+	return fmt.Sprintf("--%s is not supported: %s", e.Flag, e.Reason)
+}
+
+// Is reports whether target is ErrUnsupportedOption.
+func (e *UnsupportedOptionError) Is(target error) bool { return target == ErrUnsupportedOption }
+
+// badf returns a *PackageError at path.
 func badf(path, format string, args ...any) error {
 	return &PackageError{Path: path, Err: fmt.Errorf(format, args...)}
 }
+
+// jsonPath joins JSON path elements: jsonPath("meta", "bpf_skel", "progs") is
+// "meta.bpf_skel.progs". Empty elements are skipped (the meta object of a bare
+// *.skel.json is at the root, path ""), and an element starting with '[' is an index
+// and attaches without a dot; an element may hold several ("cmdarg.default"). Every JSON
+// path in an error is built with it.
+func jsonPath(elems ...string) string {
+	var b strings.Builder
+	for _, e := range elems {
+		if e == "" {
+			continue
+		}
+		if b.Len() > 0 && e[0] != '[' {
+			b.WriteByte('.')
+		}
+		b.WriteString(e)
+	}
+	return b.String()
+}
+
+// index is the JSON path element of list item i: "[i]".
+func index(i int) string { return "[" + strconv.Itoa(i) + "]" }

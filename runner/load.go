@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -19,18 +20,26 @@ const DefaultKernelBTF = "/sys/kernel/btf/vmlinux"
 
 // LoadOptions configure Load.
 type LoadOptions struct {
+	// Values are the user's choices for the package's options, from the package's
+	// NewValues. Nil means every option has its default.
+	Values *Values
 	// KernelBTF is a BTF file for the running kernel. Empty means DefaultKernelBTF.
 	KernelBTF string
 	// Verbose keeps the full verifier log in ErrVerifier errors.
 	Verbose bool
+	// Now is the clock of the TIME columns Run prints; nil means time.Now.
+	Now func() time.Time
 }
 
-// Instance is a loaded package: its collection, and once attached, its links.
-// Close releases everything it holds.
+// Instance is a loaded package: its collection, the outputs compiled for its values, and
+// once attached, its links. Close releases everything it holds.
 type Instance struct {
-	pkg  *Package
-	coll *ebpf.Collection
-	spec *ebpf.CollectionSpec
+	pkg     *Package
+	values  *Values
+	now     func() time.Time
+	outputs []*exporter // compiled once, at Load
+	coll    *ebpf.Collection
+	spec    *ebpf.CollectionSpec
 
 	mu      sync.Mutex
 	links   []link.Link
@@ -39,20 +48,59 @@ type Instance struct {
 
 var memlockOnce sync.Once
 
-// Load loads the package's object into the kernel, with the options set on p written to its
-// globals. Nothing is left loaded when it fails.
+// Load loads the package's object into the kernel, with the option values of
+// opts.Values written to its globals, and compiles what Run prints. p is not changed: a
+// package may be loaded many times, concurrently. Nothing is left loaded when it fails.
 func Load(p *Package, opts LoadOptions) (*Instance, error) {
 	memlockOnce.Do(func() { _ = rlimit.RemoveMemlock() })
 
-	spec := p.spec.Copy()
-	if err := p.applyOptions(spec); err != nil {
+	v := opts.Values
+	if v == nil {
+		v = p.NewValues()
+	} else if v.pkg != p {
+		return nil, errors.New("loading: the values are for another package")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	outputs, err := p.compileOutputs(v, now)
+	if err != nil {
 		return nil, err
 	}
-	if err := bakeVariables(spec); err != nil {
+	spec, err := p.loadSpec(v)
+	if err != nil {
 		return nil, err
 	}
 	kbtf, err := kernelBTF(opts.KernelBTF)
 	if err != nil {
+		return nil, err
+	}
+	repl, err := p.pinnedMaps(spec, v)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, m := range repl {
+			m.Close() // the collection holds clones
+		}
+	}()
+	copts := ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kbtf}, MapReplacements: repl}
+	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
+	if err != nil {
+		return nil, loadError(spec, err, opts.Verbose)
+	}
+	return &Instance{pkg: p, values: v, now: now, outputs: outputs, coll: coll, spec: spec}, nil
+}
+
+// loadSpec returns the collection spec Load gives the kernel: a copy of the package's,
+// with the values baked into the globals and only the programs the package lists.
+func (p *Package) loadSpec(v *Values) (*ebpf.CollectionSpec, error) {
+	spec := p.spec.Copy()
+	if err := p.applyValues(spec, v); err != nil {
+		return nil, err
+	}
+	if err := bakeVariables(spec); err != nil {
 		return nil, err
 	}
 	// Only load the programs the package lists; others in the object stay out of the kernel.
@@ -67,27 +115,13 @@ func Load(p *Package, opts LoadOptions) (*Instance, error) {
 			}
 		}
 	}
-	repl, err := p.pinnedMaps(spec)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		for _, m := range repl {
-			m.Close() // the collection holds clones
-		}
-	}()
-	copts := ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kbtf}, MapReplacements: repl}
-	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
-	if err != nil {
-		return nil, loadError(p, spec, err, opts.Verbose)
-	}
-	return &Instance{pkg: p, coll: coll, spec: spec}, nil
+	return spec, nil
 }
 
 // pinnedMaps opens the pinned maps named by options with a pinned_map (cmdarg) and checks
 // them against the maps they replace. The replaced MapSpecs take the pinned maps' size and
 // flags, so any map of the right type, key and value size will do.
-func (p *Package) pinnedMaps(spec *ebpf.CollectionSpec) (map[string]*ebpf.Map, error) {
+func (p *Package) pinnedMaps(spec *ebpf.CollectionSpec, v *Values) (map[string]*ebpf.Map, error) {
 	repl := map[string]*ebpf.Map{}
 	fail := func(err error) (map[string]*ebpf.Map, error) {
 		for _, m := range repl {
@@ -99,10 +133,7 @@ func (p *Package) pinnedMaps(spec *ebpf.CollectionSpec) (map[string]*ebpf.Map, e
 		if o.PinnedMap == "" {
 			continue
 		}
-		path, set := p.values[o.Name]
-		if !set {
-			path = o.Default
-		}
+		path, _ := v.value(o)
 		if path == "" {
 			continue
 		}
@@ -166,11 +197,11 @@ func bakeVariables(spec *ebpf.CollectionSpec) error {
 func kernelBTF(path string) (*btf.Spec, error) {
 	if path == "" {
 		if _, err := os.Stat(DefaultKernelBTF); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrNoKernelBTF, DefaultKernelBTF, errors.Unwrap(err))
+			return nil, fmt.Errorf("%w: %w", ErrNoKernelBTF, err)
 		}
 		spec, err := btf.LoadKernelSpec()
 		if err != nil {
-			return nil, fmt.Errorf("%w: reading %s: %v", ErrNoKernelBTF, DefaultKernelBTF, err)
+			return nil, fmt.Errorf("%w: reading %s: %w", ErrNoKernelBTF, DefaultKernelBTF, err)
 		}
 		return spec, nil
 	}
@@ -183,37 +214,39 @@ func kernelBTF(path string) (*btf.Spec, error) {
 }
 
 // loadError turns a collection load error into one that names the program and section,
-// and wraps the right sentinel.
-func loadError(p *Package, spec *ebpf.CollectionSpec, err error, verbose bool) error {
-	var ve *ebpf.VerifierError
+// and wraps the right sentinel as well as the cause.
+func loadError(spec *ebpf.CollectionSpec, err error, verbose bool) error {
 	prog := failingProgram(spec, err)
-	where := "the package: "
+	where := "the package"
 	if prog != nil {
-		where = fmt.Sprintf("program %s (section %s): ", prog.Name, prog.SectionName)
+		where = fmt.Sprintf("program %s (section %s)", prog.Name, prog.SectionName)
 	}
-	if errors.As(err, &ve) {
-		if errors.Is(err, os.ErrPermission) && prog != nil && isTracingSection(prog.SectionName) {
-			return fmt.Errorf("loading %s%w: the kernel refuses %s programs (EPERM)", where, ErrHookMissing, sectionFamily(prog.SectionName))
-		}
-		if errors.Is(err, os.ErrPermission) && os.Geteuid() != 0 {
-			return fmt.Errorf("loading %s%w", where, ErrPermission)
-		}
-		if verbose {
-			return fmt.Errorf("loading %s%w: %+v", where, ErrVerifier, ve)
-		}
-		return fmt.Errorf("loading %s%w: %v", where, ErrVerifier, ve)
+	refusedTracing := errors.Is(err, os.ErrPermission) && prog != nil && isTracingSection(prog.SectionName)
+	var ve *ebpf.VerifierError
+	switch {
+	case errors.As(err, &ve) && refusedTracing:
+		return fmt.Errorf("loading %s: %w: the kernel refuses %s programs (EPERM): %w", where, ErrHookMissing, sectionFamily(prog.SectionName), ve)
+	case errors.As(err, &ve) && errors.Is(err, os.ErrPermission) && os.Geteuid() != 0:
+		return fmt.Errorf("loading %s: %w: %w", where, ErrPermission, ve)
+	case errors.As(err, &ve) && verbose:
+		return fmt.Errorf("loading %s: %w: %w", where, ErrVerifier, fullLog{ve})
+	case errors.As(err, &ve):
+		return fmt.Errorf("loading %s: %w: %w", where, ErrVerifier, ve)
+	case refusedTracing && os.Geteuid() == 0:
+		return fmt.Errorf("loading %s: %w: the kernel refuses %s programs (EPERM): %w", where, ErrHookMissing, sectionFamily(prog.SectionName), err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("loading %s: %w: %w", where, ErrPermission, err)
+	case errors.Is(err, btf.ErrNotFound) && prog != nil:
+		return fmt.Errorf("loading %s: %w: %w", where, ErrHookMissing, err)
 	}
-	if errors.Is(err, os.ErrPermission) {
-		if os.Geteuid() == 0 && prog != nil && isTracingSection(prog.SectionName) {
-			return fmt.Errorf("loading %s%w: the kernel refuses %s programs (EPERM)", where, ErrHookMissing, sectionFamily(prog.SectionName))
-		}
-		return fmt.Errorf("loading %s%w", where, ErrPermission)
-	}
-	if errors.Is(err, btf.ErrNotFound) && prog != nil {
-		return fmt.Errorf("loading %s%w: %v", where, ErrHookMissing, err)
-	}
-	return fmt.Errorf("loading %s%w", where, err)
+	return fmt.Errorf("loading %s: %w", where, err)
 }
+
+// fullLog formats a verifier error with its whole log (%+v); it unwraps to the error.
+type fullLog struct{ ve *ebpf.VerifierError }
+
+func (f fullLog) Error() string { return fmt.Sprintf("%+v", f.ve) }
+func (f fullLog) Unwrap() error { return f.ve }
 
 // failingProgram guesses which program an error from NewCollection is about: cilium/ebpf
 // prefixes errors with "program NAME:".

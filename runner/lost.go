@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf/btf"
@@ -38,7 +39,7 @@ func (p *Package) lostCounters() []*lostCounter {
 }
 
 // checkLost reads every lost counter and reports the ones that grew.
-func (i *Instance) checkLost(counters []*lostCounter, st *Stats, diag func(string)) {
+func (i *Instance) checkLost(counters []*lostCounter, lost *atomic.Uint64, diag func(string)) {
 	for _, c := range counters {
 		m := i.coll.Maps[c.section]
 		if m == nil {
@@ -55,7 +56,7 @@ func (i *Instance) checkLost(counters []*lostCounter, st *Stats, diag func(strin
 			v = binary.LittleEndian.Uint64(buf[c.offset:])
 		}
 		if v > c.last {
-			addLost(st, v-c.last)
+			lost.Add(v - c.last)
 			diag(fmt.Sprintf("lost %d events (the program counted them in %s)", v-c.last, c.name))
 			c.last = v
 		}
@@ -63,7 +64,7 @@ func (i *Instance) checkLost(counters []*lostCounter, st *Stats, diag func(strin
 }
 
 // watchLost polls the lost counters every interval until done is closed, then once more.
-func (i *Instance) watchLost(done <-chan struct{}, interval time.Duration, st *Stats, diag func(string)) {
+func (i *Instance) watchLost(done <-chan struct{}, interval time.Duration, lost *atomic.Uint64, diag func(string)) {
 	counters := i.pkg.lostCounters()
 	if len(counters) == 0 {
 		return
@@ -73,10 +74,10 @@ func (i *Instance) watchLost(done <-chan struct{}, interval time.Duration, st *S
 	for {
 		select {
 		case <-done:
-			i.checkLost(counters, st, diag)
+			i.checkLost(counters, lost, diag)
 			return
 		case <-t.C:
-			i.checkLost(counters, st, diag)
+			i.checkLost(counters, lost, diag)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package runner
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"strings"
 	"time"
 
@@ -25,8 +24,6 @@ type Meta struct {
 	ExportTypes []ExportType
 	// MultipleExportTypes switches to per-map ExportConfig.
 	MultipleExportTypes bool
-	// PollTimeout is poll_timeout_ms (default 100ms).
-	PollTimeout time.Duration
 	// Version is eunomia_version, informational.
 	Version string
 
@@ -98,10 +95,10 @@ type CustomMember struct {
 	TypeID btf.TypeID
 }
 
-// StackTrace is the stack_trace interpreter's configuration.
+// StackTrace is the stack_trace interpreter's configuration. Its with_symbols key is
+// ignored: ecli prints addresses only.
 type StackTrace struct {
-	FieldMap    map[string]string
-	WithSymbols bool
+	FieldMap map[string]string
 }
 
 // ProgMeta describes one program of the skeleton.
@@ -166,16 +163,11 @@ type ExportMember struct {
 }
 
 func parseMeta(m gjson.Result, path string) (*Meta, error) {
-	at := func(s string) string {
-		if path == "" {
-			return s
-		}
-		return path + "." + s
-	}
+	at := func(s string) string { return jsonPath(path, s) }
 	if !m.IsObject() {
 		return nil, badf(path, "is %s, want an object", kindName(m))
 	}
-	meta := &Meta{path: path, PollTimeout: 100 * time.Millisecond}
+	meta := &Meta{path: path}
 	skel := m.Get("bpf_skel")
 	if !skel.IsObject() {
 		return nil, badf(at("bpf_skel"), "is %s, want an object", kindName(skel))
@@ -185,11 +177,9 @@ func parseMeta(m gjson.Result, path string) (*Meta, error) {
 	meta.Doc = Doc{d.Get("version").String(), d.Get("brief").String(), d.Get("details").String(), d.Get("description").String()}
 	meta.Version = m.Get("eunomia_version").String()
 	meta.MultipleExportTypes = m.Get("enable_multiple_export_types").Bool()
-	if pt := m.Get("poll_timeout_ms"); pt.Exists() {
-		if pt.Type != gjson.Number || pt.Int() <= 0 {
-			return nil, badf(at("poll_timeout_ms"), "is %s, want a positive number", pt.Raw)
-		}
-		meta.PollTimeout = time.Duration(pt.Int()) * time.Millisecond
+	// poll_timeout_ms is checked but not used: Run's readers wake on events, not on a timer.
+	if pt := m.Get("poll_timeout_ms"); pt.Exists() && (pt.Type != gjson.Number || pt.Int() <= 0) {
+		return nil, badf(at("poll_timeout_ms"), "is %s, want a positive number", pt.Raw)
 	}
 
 	var err error
@@ -210,7 +200,7 @@ func parseMeta(m gjson.Result, path string) (*Meta, error) {
 	eachList(skel, "data_sections", at("bpf_skel"), &err, func(i int, v gjson.Result, p string) error {
 		ds := DataSection{Name: v.Get("name").String()}
 		if ds.Name == "" {
-			return badf(p+".name", "missing")
+			return badf(jsonPath(p, "name"), "missing")
 		}
 		var verr error
 		eachList(v, "variables", p, &verr, func(j int, vv gjson.Result, vp string) error {
@@ -234,7 +224,7 @@ func parseMeta(m gjson.Result, path string) (*Meta, error) {
 	case !et.Exists() || et.Type == gjson.Null:
 	case et.IsArray():
 		for i, e := range et.Array() {
-			x, err := parseExportType(e, fmt.Sprintf("%s[%d]", at("export_types"), i))
+			x, err := parseExportType(e, jsonPath(at("export_types"), index(i)))
 			if err != nil {
 				return nil, err
 			}
@@ -255,10 +245,7 @@ func eachList(obj gjson.Result, key, path string, errp *error, fn func(int, gjso
 	if *errp != nil {
 		return
 	}
-	p := key
-	if path != "" {
-		p = path + "." + key
-	}
+	p := jsonPath(path, key)
 	v := obj.Get(gjson.Escape(key))
 	if !v.Exists() || v.Type == gjson.Null {
 		return
@@ -268,7 +255,7 @@ func eachList(obj gjson.Result, key, path string, errp *error, fn func(int, gjso
 		return
 	}
 	for i, e := range v.Array() {
-		ep := fmt.Sprintf("%s[%d]", p, i)
+		ep := jsonPath(p, index(i))
 		if !e.IsObject() {
 			*errp = badf(ep, "is %s, want an object", kindName(e))
 			return
@@ -286,7 +273,7 @@ func parseMap(v gjson.Result, p string) (MapMeta, error) {
 		return mm, badf(p, "map has neither name nor ident")
 	}
 	if s := v.Get("sample"); s.Exists() && s.Type != gjson.Null {
-		smp, err := parseSample(s, p+".sample")
+		smp, err := parseSample(s, jsonPath(p, "sample"))
 		if err != nil {
 			return mm, err
 		}
@@ -298,7 +285,7 @@ func parseMap(v gjson.Result, p string) (MapMeta, error) {
 	}{{"when", &mm.When}, {"unless", &mm.Unless}} {
 		if r := v.Get(k.key); r.Exists() {
 			if r.Type != gjson.String || r.Str == "" {
-				return mm, badf(p+"."+k.key, "is %s, want the name of a bool global", kindName(r))
+				return mm, badf(jsonPath(p, k.key), "is %s, want the name of a bool global", kindName(r))
 			}
 			*k.dst = r.Str
 		}
@@ -311,30 +298,27 @@ func parseMap(v gjson.Result, p string) (MapMeta, error) {
 	case ec.Get("btf_type_id").Exists():
 		id := ec.Get("btf_type_id")
 		if id.Type != gjson.Number || id.Int() <= 0 {
-			return mm, badf(p+".export_config.btf_type_id", "is %s, want a positive type id", id.Raw)
+			return mm, badf(jsonPath(p, "export_config.btf_type_id"), "is %s, want a positive type id", id.Raw)
 		}
 		mm.Export = ExportConfig{Kind: ExportTypeID, TypeID: btf.TypeID(id.Int())}
 	case ec.Get("custom_members").IsArray():
 		mm.Export.Kind = ExportMembers
 		for i, c := range ec.Get("custom_members").Array() {
-			cp := fmt.Sprintf("%s.export_config.custom_members[%d]", p, i)
+			cp := jsonPath(p, "export_config", "custom_members", index(i))
 			off, id := c.Get("offset"), c.Get("btf_type_id")
 			if off.Type != gjson.Number || off.Int() < 0 || off.Int() > 1<<24 {
-				return mm, badf(cp+".offset", "is %s, want a byte offset", off.Raw)
+				return mm, badf(jsonPath(cp, "offset"), "is %s, want a byte offset", off.Raw)
 			}
 			if id.Type != gjson.Number || id.Int() <= 0 {
-				return mm, badf(cp+".btf_type_id", "is %s, want a positive type id", id.Raw)
+				return mm, badf(jsonPath(cp, "btf_type_id"), "is %s, want a positive type id", id.Raw)
 			}
 			mm.Export.Members = append(mm.Export.Members, CustomMember{c.Get("name").String(), uint32(off.Int()), btf.TypeID(id.Int())})
 		}
 	default:
-		return mm, badf(p+".export_config", "unrecognised value %s", ec.Raw)
+		return mm, badf(jsonPath(p, "export_config"), "unrecognised value %s", ec.Raw)
 	}
 	if st := v.Get("intepreter.stack_trace"); st.Exists() {
-		mm.StackTrace = &StackTrace{FieldMap: map[string]string{}, WithSymbols: true}
-		if ws := st.Get("with_symbols"); ws.Exists() {
-			mm.StackTrace.WithSymbols = ws.Bool()
-		}
+		mm.StackTrace = &StackTrace{FieldMap: map[string]string{}}
 		st.Get("field_map").ForEach(func(k, v gjson.Result) bool {
 			mm.StackTrace.FieldMap[k.String()] = v.String()
 			return true
@@ -359,14 +343,14 @@ func parseSample(s gjson.Result, p string) (*Sample, error) {
 		if iv.Type == gjson.Number {
 			what = iv.Raw
 		}
-		return nil, badf(p+".interval", "is %s, want a number of milliseconds (0: at exit only)", what)
+		return nil, badf(jsonPath(p, "interval"), "is %s, want a number of milliseconds (0: at exit only)", what)
 	}
 	if t := s.Get("type"); t.Exists() {
 		switch t.String() {
 		case "log2_hist", "linear_hist", "default_kv", "table":
 			smp.Type = t.String()
 		default:
-			return nil, badf(p+".type", "%q is not one of log2_hist, linear_hist, default_kv, table", t.String())
+			return nil, badf(jsonPath(p, "type"), "%q is not one of log2_hist, linear_hist, default_kv, table", t.String())
 		}
 	}
 	if u := s.Get("unit"); u.Exists() {
@@ -374,13 +358,13 @@ func parseSample(s gjson.Result, p string) (*Sample, error) {
 	}
 	if so := s.Get("sort"); so.Exists() {
 		if so.Type != gjson.String || so.Str == "" {
-			return nil, badf(p+".sort", "is %s, want field names separated by commas", kindName(so))
+			return nil, badf(jsonPath(p, "sort"), "is %s, want field names separated by commas", kindName(so))
 		}
 		for _, f := range strings.Split(so.Str, ",") {
 			f = strings.TrimSpace(f)
 			k := SortKey{Field: strings.TrimPrefix(f, "-"), Desc: strings.HasPrefix(f, "-")}
 			if k.Field == "" {
-				return nil, badf(p+".sort", "%q has an empty field name", so.Str)
+				return nil, badf(jsonPath(p, "sort"), "%q has an empty field name", so.Str)
 			}
 			smp.Sort = append(smp.Sort, k)
 		}
@@ -391,12 +375,12 @@ func parseSample(s gjson.Result, p string) (*Sample, error) {
 func parseProg(v gjson.Result, p string) (ProgMeta, error) {
 	pm := ProgMeta{Name: v.Get("name").String(), Attach: v.Get("attach").String()}
 	if pm.Name == "" {
-		return pm, badf(p+".name", "missing")
+		return pm, badf(jsonPath(p, "name"), "missing")
 	}
 	num := func(key string, dst *int) error {
 		if r := v.Get(key); r.Exists() {
 			if r.Type != gjson.Number || r.Int() < 0 {
-				return badf(p+"."+key, "is %s, want a non-negative number", r.Raw)
+				return badf(jsonPath(p, key), "is %s, want a non-negative number", r.Raw)
 			}
 			*dst = int(r.Int())
 		}
@@ -435,11 +419,11 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 		return true
 	})
 	if vr.Name == "" {
-		return vr, badf(p+".name", "missing")
+		return vr, badf(jsonPath(p, "name"), "missing")
 	}
 	if c := v.Get("cmdarg"); c.Exists() && c.Type != gjson.Null {
 		if !c.IsObject() {
-			return vr, badf(p+".cmdarg", "is %s, want an object", kindName(c))
+			return vr, badf(jsonPath(p, "cmdarg"), "is %s, want an object", kindName(c))
 		}
 		ca := Cmdarg{Long: c.Get("long").String(), Short: c.Get("short").String(), Help: c.Get("help").String(),
 			Positional: c.Get("positional").Bool(), Metavar: c.Get("metavar").String()}
@@ -449,7 +433,7 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 		}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}} {
 			if r := c.Get(k.key); r.Exists() {
 				if r.Type != gjson.String || r.Str == "" {
-					return vr, badf(p+".cmdarg."+k.key, "is %s, want a non-empty string", kindName(r))
+					return vr, badf(jsonPath(p, "cmdarg", k.key), "is %s, want a non-empty string", kindName(r))
 				}
 				*k.dst = r.Str
 			}
@@ -459,15 +443,15 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 		}
 		if s := c.Get("scale"); s.Exists() {
 			if s.Type != gjson.Number || s.Float() <= 0 {
-				return vr, badf(p+".cmdarg.scale", "is %s, want a positive number", s.Raw)
+				return vr, badf(jsonPath(p, "cmdarg.scale"), "is %s, want a positive number", s.Raw)
 			}
 			ca.Scale = s.Float()
 		}
 		if len(ca.Short) > 1 {
-			return vr, badf(p+".cmdarg.short", "%q is not a single character", ca.Short)
+			return vr, badf(jsonPath(p, "cmdarg.short"), "%q is not a single character", ca.Short)
 		}
 		if strings.ContainsAny(ca.Long, " =") {
-			return vr, badf(p+".cmdarg.long", "%q is not a valid flag name", ca.Long)
+			return vr, badf(jsonPath(p, "cmdarg.long"), "%q is not a valid flag name", ca.Long)
 		}
 		vr.Cmdarg = ca
 	}
@@ -480,7 +464,7 @@ func parseExportType(e gjson.Result, p string) (ExportType, error) {
 	}
 	id := e.Get("type_id")
 	if id.Type != gjson.Number || id.Int() <= 0 {
-		return ExportType{}, badf(p+".type_id", "is %s, want a positive BTF type id", kindName(id))
+		return ExportType{}, badf(jsonPath(p, "type_id"), "is %s, want a positive BTF type id", kindName(id))
 	}
 	x := ExportType{Name: e.Get("name").String(), Size: uint32(e.Get("size").Uint()), TypeID: btf.TypeID(id.Int())}
 	for _, m := range e.Get("members").Array() {
@@ -498,23 +482,23 @@ func parseLegacyExport(meta *Meta, et gjson.Result, p string) error {
 		return r
 	}, et.Get("export_btf").String()))
 	if err != nil {
-		return badf(p+".export_btf", "invalid base64: %v", err)
+		return badf(jsonPath(p, "export_btf"), "invalid base64: %w", err)
 	}
 	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
-		return badf(p+".export_btf", "invalid BTF: %v", err)
+		return badf(jsonPath(p, "export_btf"), "invalid BTF: %w", err)
 	}
 	meta.legacyBTF = spec
 	for i, s := range et.Get("structs").Array() {
-		sp := fmt.Sprintf("%s.structs[%d]", p, i)
+		sp := jsonPath(p, "structs", index(i))
 		id := s.Get("id")
 		t, err := spec.TypeByID(btf.TypeID(id.Int()))
 		if err != nil {
-			return badf(sp+".id", "type %s is not in export_btf", id.Raw)
+			return badf(jsonPath(sp, "id"), "type %s is not in export_btf", id.Raw)
 		}
 		st, ok := t.(*btf.Struct)
 		if !ok {
-			return badf(sp+".id", "type %s is a %T, want a struct", id.Raw, t)
+			return badf(jsonPath(sp, "id"), "type %s is a %T, want a struct", id.Raw, t)
 		}
 		x := ExportType{Name: s.Get("name").String(), Size: st.Size, TypeID: btf.TypeID(id.Int())}
 		for _, m := range st.Members {

@@ -4,32 +4,34 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"github.com/tidwall/gjson"
-
-	"ecli/runner/decode"
 )
 
-// MaxObjectSize caps the inflated size of a package's BPF object.
-const MaxObjectSize = 64 << 20
+const (
+	// MaxObjectSize caps the inflated size of a package's BPF object.
+	MaxObjectSize = 64 << 20
+	// MaxPackageSize caps the size of a package document read from a stream (stdin, a
+	// URL): base64 makes the compressed object 4/3 larger, and incompressible objects
+	// are rare, so twice the object limit leaves room for the metadata.
+	MaxPackageSize = 2 * MaxObjectSize
+)
 
-// Package is a parsed package: the BPF object and its metadata. It is pure data; load it
-// with Load. Options set with SetOption are remembered in the Package.
+// Package is a parsed package: the BPF object and its metadata. It is not changed after
+// Parse: the user's choices for its options are Values (NewValues), given to Load, so one
+// Package can be loaded many times, concurrently.
 type Package struct {
 	// ELF is the BPF object (an ELF file with .BTF).
 	ELF []byte
 	// Meta is the package metadata.
 	Meta Meta
 
-	spec   *ebpf.CollectionSpec
-	opts   []*Option
-	values map[string]string // option name -> raw value given by the user
+	spec *ebpf.CollectionSpec
+	opts []*Option
 }
 
 // Parse reads a package in any form eunomia's ecc writes:
@@ -96,17 +98,19 @@ func build(meta gjson.Result, path string, elf []byte) (*Package, error) {
 	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
 	if err != nil {
-		return nil, badf("bpf_object", "reading BPF object: %v", err)
+		return nil, badf("bpf_object", "reading BPF object: %w", err)
 	}
-	p := &Package{ELF: elf, Meta: *m, spec: spec, values: map[string]string{}}
+	p := &Package{ELF: elf, Meta: *m, spec: spec}
 	if err := p.check(); err != nil {
 		return nil, err
 	}
 	if err := p.buildOptions(); err != nil {
 		return nil, err
 	}
-	// What the package exports is checked now, not after the programs are attached.
-	if _, err := p.exporters(decode.Options{Flag: p.BoolValue}); err != nil {
+	// What the package prints is checked now, not after the programs are attached. The
+	// plans are not kept: a Plan holds per-run state and depends on the values, so each
+	// Instance compiles its own at Load.
+	if _, err := p.compileOutputs(p.NewValues(), nil); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -128,7 +132,7 @@ func (p *Package) check() error {
 	for i, pr := range p.Meta.Progs {
 		ps, ok := p.spec.Programs[pr.Name]
 		if !ok {
-			return badf(fmt.Sprintf("%s.bpf_skel.progs[%d].name", p.Meta.path, i), "program %q is not in the BPF object", pr.Name)
+			return badf(jsonPath(p.Meta.path, "bpf_skel", "progs", index(i), "name"), "program %q is not in the BPF object", pr.Name)
 		}
 		switch pr.Attach {
 		case "":
@@ -138,7 +142,7 @@ func (p *Package) check() error {
 		default:
 			// Programs attach by their ELF section (as libbpf does); a different attach
 			// string would make `ecli inspect` show one thing and `ecli run` do another.
-			return badf(fmt.Sprintf("%s.bpf_skel.progs[%d].attach", p.Meta.path, i),
+			return badf(jsonPath(p.Meta.path, "bpf_skel", "progs", index(i), "attach"),
 				"%q does not match the ELF section %q of program %s", pr.Attach, ps.SectionName, pr.Name)
 		}
 	}
@@ -146,20 +150,20 @@ func (p *Package) check() error {
 		return nil
 	}
 	for i, et := range p.Meta.ExportTypes {
-		at := fmt.Sprintf("%s.export_types[%d]", p.Meta.path, i)
+		at := jsonPath(p.Meta.path, "export_types", index(i))
 		if p.spec.Types == nil {
 			return badf(at, "the BPF object has no BTF")
 		}
 		t, err := p.spec.Types.TypeByID(et.TypeID)
 		if err != nil {
-			return badf(at+".type_id", "type %d is not in the object's BTF", et.TypeID)
+			return badf(jsonPath(at, "type_id"), "type %d is not in the object's BTF", et.TypeID)
 		}
 		s, ok := t.(*btf.Struct)
 		if !ok {
-			return badf(at+".type_id", "type %d is a %T, want a struct", et.TypeID, t)
+			return badf(jsonPath(at, "type_id"), "type %d is a %T, want a struct", et.TypeID, t)
 		}
 		if et.Name != "" && s.Name != et.Name {
-			return badf(at+".name", "%q does not match BTF type %d (struct %s)", et.Name, et.TypeID, s.Name)
+			return badf(jsonPath(at, "name"), "%q does not match BTF type %d (struct %s)", et.Name, et.TypeID, s.Name)
 		}
 	}
 	return nil
@@ -175,15 +179,15 @@ func inflateObject(b64 string, size gjson.Result) ([]byte, error) {
 	}, b64)
 	z, err := base64.StdEncoding.DecodeString(clean)
 	if err != nil {
-		return nil, badf("bpf_object", "invalid base64: %v", err)
+		return nil, badf("bpf_object", "invalid base64: %w", err)
 	}
 	zr, err := zlib.NewReader(bytes.NewReader(z))
 	if err != nil {
-		return nil, badf("bpf_object", "not a zlib stream: %v", err)
+		return nil, badf("bpf_object", "not a zlib stream: %w", err)
 	}
 	elf, err := io.ReadAll(io.LimitReader(zr, MaxObjectSize+1))
 	if err != nil {
-		return nil, badf("bpf_object", "inflating: %v", err)
+		return nil, badf("bpf_object", "inflating: %w", err)
 	}
 	if len(elf) > MaxObjectSize {
 		return nil, badf("bpf_object", "inflates to more than %d bytes", MaxObjectSize)
@@ -223,5 +227,3 @@ func kindName(r gjson.Result) string {
 	}
 	return "invalid"
 }
-
-var errNotFound = errors.New("not found")

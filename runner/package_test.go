@@ -61,8 +61,8 @@ func TestParseVectors(t *testing.T) {
 			if tc.exportName != "" && (len(p.Meta.ExportTypes) == 0 || p.Meta.ExportTypes[0].Name != tc.exportName) {
 				t.Errorf("export types = %+v, want first %q", p.Meta.ExportTypes, tc.exportName)
 			}
-			if _, err := p.ExportPlans(); err != nil {
-				t.Errorf("ExportPlans: %v", err)
+			if _, err := p.Outputs(nil); err != nil {
+				t.Errorf("Outputs: %v", err)
 			}
 		})
 	}
@@ -189,19 +189,20 @@ func TestOptions(t *testing.T) {
 			t.Errorf("encode(%q) = %d, want %d", tc.in, got, tc.want)
 		}
 	}
-	if err := p.SetOption("min_duration_ns", "oops"); !errors.Is(err, ErrBadOption) {
-		t.Errorf("SetOption(oops) = %v, want ErrBadOption", err)
+	v := p.NewValues()
+	if err := v.Set("min_duration_ns", "oops"); !errors.Is(err, ErrBadOption) {
+		t.Errorf("Set(oops) = %v, want ErrBadOption", err)
 	}
-	if err := p.SetOption("min_duration_ns", "2"); err != nil {
+	if err := v.Set("min_duration_ns", "2"); err != nil {
 		t.Fatal(err)
 	}
 	spec := p.CollectionSpec()
-	if err := p.applyOptions(spec); err != nil {
+	if err := p.applyValues(spec, v); err != nil {
 		t.Fatal(err)
 	}
-	var v uint64
-	if err := spec.Variables["min_duration_ns"].Get(&v); err != nil || v != 2000 {
-		t.Errorf("min_duration_ns = %d (%v), want 2000", v, err)
+	var got uint64
+	if err := spec.Variables["min_duration_ns"].Get(&got); err != nil || got != 2000 {
+		t.Errorf("min_duration_ns = %d (%v), want 2000", got, err)
 	}
 }
 
@@ -236,12 +237,16 @@ func TestBoolModes(t *testing.T) {
 			t.Errorf("no option %s", tc.name)
 			continue
 		}
-		if o.BoolMode != tc.mode || o.FlagName() != tc.flag || p.BoolValue(tc.name) != tc.def {
-			t.Errorf("%s: mode %v flag %q value %v, want %v %q %v", tc.name, o.BoolMode, o.FlagName(), p.BoolValue(tc.name), tc.mode, tc.flag, tc.def)
+		if v := p.NewValues(); o.BoolMode != tc.mode || o.FlagName() != tc.flag || v.Bool(tc.name) != tc.def {
+			t.Errorf("%s: mode %v flag %q value %v, want %v %q %v", tc.name, o.BoolMode, o.FlagName(), v.Bool(tc.name), tc.mode, tc.flag, tc.def)
 		}
 	}
-	if err := p.SetOption("opt_on", "false"); err != nil || p.BoolValue("opt_on") {
-		t.Errorf("SetOption(opt_on, false): %v, value %v", err, p.BoolValue("opt_on"))
+	v := p.NewValues()
+	if err := v.Set("opt_on", "false"); err != nil || v.Bool("opt_on") {
+		t.Errorf("Set(opt_on, false): %v, value %v", err, v.Bool("opt_on"))
+	}
+	if !p.NewValues().Bool("opt_on") {
+		t.Error("Set on one Values changed another: opt_on is false in fresh Values")
 	}
 }
 
@@ -284,10 +289,11 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		_, _ = p.ExportPlans()
+		v := p.NewValues()
 		for _, o := range p.Options() {
-			_ = p.SetOption(o.Name, "1")
+			_ = v.Set(o.Name, "1")
 		}
+		_, _ = p.Outputs(v)
 	})
 }
 
@@ -313,5 +319,40 @@ func TestParseExportChecked(t *testing.T) {
 	_, err = Parse(envelope(p.ELF, len(p.ELF), meta))
 	if !errors.Is(err, ErrBadPackage) || !strings.Contains(err.Error(), "map events exports events but no export type is given") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestJSONPath(t *testing.T) {
+	for _, tc := range []struct {
+		elems []string
+		want  string
+	}{
+		{[]string{"meta", "bpf_skel", "progs", index(0), "name"}, "meta.bpf_skel.progs[0].name"},
+		{[]string{"", "bpf_skel", "maps", index(12)}, "bpf_skel.maps[12]"},
+		{[]string{"", "export_types"}, "export_types"},
+		{[]string{"a.b[1]", "c"}, "a.b[1].c"},
+		{[]string{"", ""}, ""},
+	} {
+		if got := jsonPath(tc.elems...); got != tc.want {
+			t.Errorf("jsonPath(%q) = %q, want %q", tc.elems, got, tc.want)
+		}
+	}
+}
+
+// TestBareSkelErrorPaths: errors in a bare *.skel.json name paths from its root, with no
+// leading dot.
+func TestBareSkelErrorPaths(t *testing.T) {
+	elf := readVector(t, "multiple_export_ringbuf/multiple.bpf.o")
+	for _, tc := range []struct{ meta, want string }{
+		{`{"bpf_skel":{"progs":[{"name":"nope","attach":"xdp"}]}}`, `bad package: bpf_skel.progs[0].name: program "nope" is not in the BPF object`},
+		{`{"bpf_skel":{"progs":[{"name":"handle_exec","attach":"xdp"}]}}`, `bad package: bpf_skel.progs[0].attach: "xdp" does not match`},
+		{`{"bpf_skel":{"maps":[{"name":"nope","sample":{"interval":1}}]}}`, `bad package: bpf_skel.maps[0]: map "nope"`},
+		{`{"bpf_skel":{"data_sections":[{"name":".rodata","variables":[{"name":"nope"}]}]}}`, `bad package: bpf_skel.data_sections[0].variables[0].name: variable "nope"`},
+		{`{"bpf_skel":{},"export_types":[{"type_id":99999}]}`, `bad package: export_types[0].type_id: type 99999`},
+	} {
+		_, err := ParseSplit([]byte(tc.meta), elf)
+		if !errors.Is(err, ErrBadPackage) || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want prefix %q", tc.meta, err, tc.want)
+		}
 	}
 }

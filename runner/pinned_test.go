@@ -36,9 +36,9 @@ func TestUnsupportedOption(t *testing.T) {
 	if o == nil || o.Unsupported != "this test cannot do it" || !strings.HasSuffix(o.Help, "(not supported: this test cannot do it)") {
 		t.Fatalf("option dns: %+v", o)
 	}
-	err := p.SetOption("dns", "true")
+	err := p.NewValues().Set("dns", "true")
 	if !errors.Is(err, ErrUnsupportedOption) || err.Error() != "--dns is not supported: this test cannot do it" {
-		t.Errorf("SetOption: %v", err)
+		t.Errorf("Set: %v", err)
 	}
 	if o := p.Option("allow_path"); o == nil || o.PinnedMap != "allowed" || o.FlagName() != "allow" {
 		t.Errorf("option allow_path: %+v", o)
@@ -85,14 +85,14 @@ func pinMap(t *testing.T, path string, spec *ebpf.MapSpec, keys ...uint64) {
 	}
 }
 
-// countGetppid loads the package with the options, calls getppid n times and returns the
-// number of calls the program counted.
-func countGetppid(t *testing.T, p *Package, n int) uint64 {
+// countGetppid loads the package with the values v (targ_tgid is set to ours), calls
+// getppid n times and returns the number of calls the program counted.
+func countGetppid(t *testing.T, p *Package, v *Values, n int) uint64 {
 	t.Helper()
-	if err := p.SetOption("targ_tgid", fmt.Sprint(os.Getpid())); err != nil {
+	if err := v.Set("targ_tgid", fmt.Sprint(os.Getpid())); err != nil {
 		t.Fatal(err)
 	}
-	inst, err := Load(p, LoadOptions{})
+	inst, err := Load(p, LoadOptions{Values: v})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,21 +120,22 @@ func TestPinnedMapReplacement(t *testing.T) {
 	pinMap(t, mine, hash, 1, uint64(os.Getpid()))
 	pinMap(t, other, hash, uint64(os.Getpid())+1)
 
-	if got := countGetppid(t, loadPinnedPkg(t), 5); got != 5 {
+	p := loadPinnedPkg(t)
+	if got := countGetppid(t, p, p.NewValues(), 5); got != 5 {
 		t.Errorf("without --allow: %d calls counted, want 5", got)
 	}
-	p := loadPinnedPkg(t)
-	if err := p.SetOption("allow_path", mine); err != nil {
+	v := p.NewValues()
+	if err := v.Set("allow_path", mine); err != nil {
 		t.Fatal(err)
 	}
-	if got := countGetppid(t, p, 7); got != 7 {
+	if got := countGetppid(t, p, v, 7); got != 7 {
 		t.Errorf("--allow with our tgid: %d calls counted, want 7", got)
 	}
-	p = loadPinnedPkg(t)
-	if err := p.SetOption("allow_path", other); err != nil {
+	v = p.NewValues()
+	if err := v.Set("allow_path", other); err != nil {
 		t.Fatal(err)
 	}
-	if got := countGetppid(t, p, 7); got != 0 {
+	if got := countGetppid(t, p, v, 7); got != 0 {
 		t.Errorf("--allow without our tgid: %d calls counted, want 0", got)
 	}
 	// The pinned map stays and keeps its entries after the run.
@@ -143,8 +144,8 @@ func TestPinnedMapReplacement(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	var v uint64
-	if err := m.Lookup(uint64(os.Getpid()), &v); err != nil {
+	var count uint64
+	if err := m.Lookup(uint64(os.Getpid()), &count); err != nil {
 		t.Errorf("pinned map after the run: %v", err)
 	}
 }
@@ -167,10 +168,11 @@ func TestPinnedMapErrors(t *testing.T) {
 		{small, "the pinned map is a Hash with 8-byte keys and 4-byte values, want a Hash with 8-byte keys and 8-byte values"},
 	} {
 		p := loadPinnedPkg(t)
-		if err := p.SetOption("allow_path", tc.path); err != nil {
+		v := p.NewValues()
+		if err := v.Set("allow_path", tc.path); err != nil {
 			t.Fatal(err)
 		}
-		inst, err := Load(p, LoadOptions{})
+		inst, err := Load(p, LoadOptions{Values: v})
 		if err == nil {
 			inst.Close()
 			t.Errorf("%s: loaded", tc.path)

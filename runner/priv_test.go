@@ -34,11 +34,12 @@ type session struct {
 	maps   []ebpf.MapID
 }
 
-func start(t *testing.T, p *Package, format Format, ao AttachOptions) *session {
+// start loads p with the values v (nil: defaults), attaches it and runs it.
+func start(t *testing.T, p *Package, v *Values, format Format, ao AttachOptions) *session {
 	t.Helper()
 	testutils.RequirePrivileged(t)
 	s := &session{t: t, done: make(chan error, 1)}
-	inst, err := Load(p, LoadOptions{})
+	inst, err := Load(p, LoadOptions{Values: v})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -148,7 +149,7 @@ func TestRunLegacyExecTracer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, p, JSON, AttachOptions{})
+	s := start(t, p, nil, JSON, AttachOptions{})
 	pid := execTrue(t)
 	line := s.waitFor(5*time.Second, jsonWithPid(pid))
 	var ev map[string]any
@@ -169,7 +170,7 @@ func TestRunMultipleExport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := start(t, p, JSON, AttachOptions{})
+			s := start(t, p, nil, JSON, AttachOptions{})
 			pid := execTrue(t)
 			// The exec ring buffer: its event carries the file name.
 			line := s.waitFor(5*time.Second, func(l string) bool { return jsonWithPid(pid)(l) && strings.Contains(l, "/true") })
@@ -194,7 +195,7 @@ func TestRunTypesEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("json", func(t *testing.T) {
-		s := start(t, p, JSON, AttachOptions{})
+		s := start(t, p, nil, JSON, AttachOptions{})
 		pid := execTrue(t)
 		line := s.waitFor(5*time.Second, jsonWithPid(pid))
 		want := fmt.Sprintf(`{"pid":%d,"comm":"true","addr":{"v4":16777343,"v6":[127,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0]},`+
@@ -207,7 +208,7 @@ func TestRunTypesEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("text", func(t *testing.T) {
-		s := start(t, p, Text, AttachOptions{})
+		s := start(t, p, nil, Text, AttachOptions{})
 		pid := execTrue(t)
 		header := s.waitFor(time.Second, func(l string) bool { return strings.HasPrefix(l, "TIME ") })
 		if want := "TIME     PID    COMM   ADDR   FLAG_A FLAG_B SFLAG  TAIL   BIG    UBIG   PTS    COLOR  MAGIC  "; header != want {
@@ -236,7 +237,7 @@ func TestRunPerfEventStackTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, p, Text, AttachOptions{PerfFreq: 499})
+	s := start(t, p, nil, Text, AttachOptions{PerfFreq: 499})
 	stop := make(chan struct{})
 	go func() { // keep a CPU busy so the sampler fires in our process too
 		for {
@@ -261,7 +262,7 @@ func TestRunXDPOnLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, p, Text, AttachOptions{})
+	s := start(t, p, nil, Text, AttachOptions{})
 	// The program is attached to lo (ifindex 1 from the package) as an XDP link.
 	found := false
 	it := new(link.Iterator)
@@ -398,13 +399,14 @@ func TestLostEventsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SetOption("targ_ppid", fmt.Sprint(os.Getpid())); err != nil {
+	v := p.NewValues()
+	if err := v.Set("targ_ppid", fmt.Sprint(os.Getpid())); err != nil {
 		t.Fatal(err)
 	}
 	if o := p.Option("dropped"); o != nil {
 		t.Errorf("the lost counter became an option: %+v", o)
 	}
-	s := start(t, p, JSON, AttachOptions{})
+	s := start(t, p, v, JSON, AttachOptions{})
 	execTrue(t)
 	time.Sleep(300 * time.Millisecond)
 	s.stop()

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -25,7 +24,6 @@ type sampler struct {
 	format Format
 	now    func() time.Time
 	diag   func(string)
-	st     *Stats
 }
 
 func (s *sampler) loop(ctx context.Context) error {
@@ -58,7 +56,6 @@ func (s *sampler) loop(ctx context.Context) error {
 type kv struct{ key, val []byte }
 
 func (s *sampler) round() {
-	atomic.AddUint64(&s.st.Samples, 1)
 	var out bytes.Buffer
 	keySize, valSize := int(s.m.KeySize()), int(s.m.ValueSize())
 	it := s.m.Iterate()
@@ -77,7 +74,6 @@ func (s *sampler) round() {
 	}
 	for _, en := range entries {
 		if err := s.entry(&out, en.key, en.val); err != nil {
-			atomic.AddUint64(&s.st.Errors, 1)
 			s.diag(fmt.Sprintf("sampling map %s: %v", s.e.name, err))
 		}
 	}

@@ -11,7 +11,8 @@ import (
 	"ecli/internal/testutils"
 )
 
-func loadHist(t *testing.T) *Package {
+// loadHist parses the hist package, with values that count only our children.
+func loadHist(t *testing.T) (*Package, *Values) {
 	t.Helper()
 	data, err := os.ReadFile("testdata/hist/hist.json")
 	if err != nil {
@@ -21,10 +22,11 @@ func loadHist(t *testing.T) *Package {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SetOption("targ_ppid", fmt.Sprint(os.Getpid())); err != nil {
+	v := p.NewValues()
+	if err := v.Set("targ_ppid", fmt.Sprint(os.Getpid())); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return p, v
 }
 
 func execN(t *testing.T, n int) {
@@ -39,7 +41,8 @@ func execN(t *testing.T, n int) {
 // bcc-style histogram every interval.
 func TestSampleLog2Hist(t *testing.T) {
 	testutils.RequirePrivileged(t)
-	s := start(t, loadHist(t), Text, AttachOptions{})
+	p, v := loadHist(t)
+	s := start(t, p, v, Text, AttachOptions{})
 	execN(t, 5)
 	want := fmt.Sprintf("%10d -> %-10d : %-8d |%s|", 8, 15, 5, strings.Repeat("*", 40))
 	s.waitFor(5*time.Second, func(l string) bool { return l == want })
@@ -55,17 +58,17 @@ func TestSampleLog2Hist(t *testing.T) {
 
 func TestSampleJSONAndDefaultKV(t *testing.T) {
 	testutils.RequirePrivileged(t)
-	p := loadHist(t)
+	p, v := loadHist(t)
 	p.Meta.Maps[0].Sample.Type = "default_kv"
 	t.Run("json", func(t *testing.T) {
-		s := start(t, p, JSON, AttachOptions{})
+		s := start(t, p, v, JSON, AttachOptions{})
 		execN(t, 2)
 		s.waitFor(5*time.Second, func(l string) bool {
 			return strings.HasPrefix(l, `{"key":{"__u32":7},"value":{"slots":[0,0,0,2,0,`) && strings.HasSuffix(l, `,"comm":"true"}}`)
 		})
 	})
 	t.Run("text", func(t *testing.T) {
-		s := start(t, p, Text, AttachOptions{})
+		s := start(t, p, v, Text, AttachOptions{})
 		execN(t, 1)
 		s.waitFor(time.Second, func(l string) bool { return strings.HasPrefix(l, "TIME     ") && strings.Contains(l, "SLOTS") })
 		s.waitFor(5*time.Second, func(l string) bool { return strings.Contains(l, ` {"__u32":7} {"slots":[0,0,0,1,`) })

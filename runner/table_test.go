@@ -101,7 +101,7 @@ func TestWhenValidation(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.Meta.Maps[0].When, p.Meta.Maps[0].Unless = tc.when, tc.unless
-		_, err = p.ExportPlans()
+		_, err = p.Outputs(nil)
 		if !errors.Is(err, ErrBadPackage) || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("when %q unless %q: error %v, want %q", tc.when, tc.unless, err, tc.wantErr)
 		}

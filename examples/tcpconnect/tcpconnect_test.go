@@ -174,10 +174,10 @@ func TestPackageOptions(t *testing.T) {
 			t.Errorf("--%s: %s -%s, want %s -%s", tc.long, o.Name, o.Short, tc.global, tc.short)
 		}
 	}
-	if err := pkg.SetOption("targ_ports", "80,443,8080"); err != nil {
+	if err := pkg.NewValues().Set("targ_ports", "80,443,8080"); err != nil {
 		t.Error(err)
 	}
-	if err := pkg.SetOption("targ_ports", strings.Repeat("1", 200)); err == nil {
+	if err := pkg.NewValues().Set("targ_ports", strings.Repeat("1", 200)); err == nil {
 		t.Error("a -P list longer than the global was accepted")
 	}
 }
@@ -217,7 +217,7 @@ func mkEvent(t *testing.T, r row, tsUS uint64) []byte {
 }
 
 func TestEventLayout(t *testing.T) {
-	plans, err := builtin(t).ExportPlans()
+	plans, err := tooltest.Plans(builtin(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,12 +259,13 @@ func TestGoldenFormat(t *testing.T) {
 	for _, f := range allFlags {
 		t.Run(f.name(), func(t *testing.T) {
 			pkg := builtin(t)
+			values := pkg.NewValues()
 			for name, on := range map[string]bool{"targ_timestamp": f.ts, "targ_print_uid": f.uid, "targ_lport": f.lport} {
-				if err := pkg.SetOption(name, strconv.FormatBool(on)); err != nil {
+				if err := values.Set(name, strconv.FormatBool(on)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			plans, err := pkg.ExportPlans()
+			plans, err := tooltest.Plans(pkg, values)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +289,7 @@ func TestGoldenFormat(t *testing.T) {
 }
 
 func TestJSONFields(t *testing.T) {
-	plans, err := builtin(t).ExportPlans()
+	plans, err := tooltest.Plans(builtin(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -765,10 +766,11 @@ func parseCountLine(line string) (flow, error) {
 
 func TestCountGolden(t *testing.T) {
 	pkg := builtin(t)
-	if err := pkg.SetOption("targ_count", "true"); err != nil {
+	values := pkg.NewValues()
+	if err := values.Set("targ_count", "true"); err != nil {
 		t.Fatal(err)
 	}
-	plans, err := pkg.ExportPlans()
+	plans, err := tooltest.Plans(pkg, values)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -926,7 +928,7 @@ func TestDNSUnsupported(t *testing.T) {
 	if o == nil || o.Short != "d" || o.Unsupported == "" || !strings.Contains(o.Help, "not supported: "+o.Unsupported) {
 		t.Fatalf("option --dns: %+v", o)
 	}
-	if err := pkg.SetOption(o.Name, "true"); !errors.Is(err, runner.ErrUnsupportedOption) {
+	if err := pkg.NewValues().Set(o.Name, "true"); !errors.Is(err, runner.ErrUnsupportedOption) {
 		t.Errorf("setting --dns: %v, want ErrUnsupportedOption", err)
 	}
 	testutils.RequirePrivileged(t)

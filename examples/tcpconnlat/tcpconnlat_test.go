@@ -157,12 +157,12 @@ func TestPackageOptions(t *testing.T) {
 	}
 	// bcc's duration_ms is a float number of milliseconds; the global holds µs.
 	for _, v := range []string{"0.5", "1", "1000"} {
-		if err := pkg.SetOption("targ_min_us", v); err != nil {
+		if err := pkg.NewValues().Set("targ_min_us", v); err != nil {
 			t.Errorf("duration_ms %s: %v", v, err)
 		}
 	}
 	for _, v := range []string{"abc", "-1"} {
-		if err := pkg.SetOption("targ_min_us", v); err == nil {
+		if err := pkg.NewValues().Set("targ_min_us", v); err == nil {
 			t.Errorf("duration_ms %q accepted", v)
 		}
 	}
@@ -209,7 +209,7 @@ func mkEvent(r row, tsUS uint64, deltaUS uint64) event {
 
 func TestEventLayout(t *testing.T) {
 	pkg := builtin(t)
-	plans, err := pkg.ExportPlans()
+	plans, err := tooltest.Plans(pkg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,12 +246,13 @@ func TestGoldenFormat(t *testing.T) {
 	for _, f := range []flags{{}, {ts: true}, {lport: true}, {ts: true, lport: true}} {
 		t.Run(strings.Join(append([]string{"flags"}, f.args()...), ""), func(t *testing.T) {
 			pkg := builtin(t)
+			values := pkg.NewValues()
 			for name, on := range map[string]bool{"targ_timestamp": f.ts, "targ_lport": f.lport} {
-				if err := pkg.SetOption(name, strconv.FormatBool(on)); err != nil {
+				if err := values.Set(name, strconv.FormatBool(on)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			plans, err := pkg.ExportPlans()
+			plans, err := tooltest.Plans(pkg, values)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -277,7 +278,7 @@ func TestGoldenFormat(t *testing.T) {
 }
 
 func TestJSONFields(t *testing.T) {
-	plans, err := builtin(t).ExportPlans()
+	plans, err := tooltest.Plans(builtin(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,12 +36,13 @@ func loadAndAttach(t *testing.T, name string, globals map[string]string) (*runne
 	if err != nil {
 		t.Fatalf("parsing %s: %v", pkgPath(name), err)
 	}
+	values := pkg.NewValues()
 	for k, v := range globals {
-		if err := pkg.SetOption(k, v); err != nil {
+		if err := values.Set(k, v); err != nil {
 			t.Fatalf("%s: %v", pkgPath(name), err)
 		}
 	}
-	inst, err := runner.Load(pkg, runner.LoadOptions{})
+	inst, err := runner.Load(pkg, runner.LoadOptions{Values: values})
 	if err != nil {
 		return nil, err
 	}

@@ -269,10 +269,11 @@ func runPackage(t *testing.T, pkgJSON []byte) {
 		t.Fatal(err)
 	}
 	// Only exec events of this test's children (the ppid filter is the package's option).
-	if err := p.SetOption("targ_ppid", fmt.Sprint(os.Getpid())); err != nil {
+	values := p.NewValues()
+	if err := values.Set("targ_ppid", fmt.Sprint(os.Getpid())); err != nil {
 		t.Fatal(err)
 	}
-	inst, err := runner.Load(p, runner.LoadOptions{})
+	inst, err := runner.Load(p, runner.LoadOptions{Values: values})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ type Option struct {
 	// Metavar names the value in help.
 	Metavar string
 	// Unsupported is why the package cannot honour this option ("" when it can). Help
-	// mentions it; SetOption refuses the option with ErrUnsupportedOption.
+	// mentions it; Values.Set refuses the option with ErrUnsupportedOption.
 	Unsupported string
 	// PinnedMap names the map that the pinned map at the option's value (a bpffs path)
 	// replaces at Load ("" for ordinary options).
@@ -110,164 +110,96 @@ func (p *Package) OptionByFlag(name string) *Option {
 	return nil
 }
 
-// ErrUnsupportedOption: the package lists the option but cannot honour it (cmdarg
-// "unsupported"); the error text is "--FLAG is not supported: REASON".
-var ErrUnsupportedOption = errors.New("option not supported")
-
-type unsupportedError struct{ flag, reason string }
-
-func (e *unsupportedError) Error() string {
-	return fmt.Sprintf("--%s is not supported: %s", e.flag, e.reason)
+// Values are a user's choices for the options of one package; the Package they came from
+// stays untouched, so one package can be loaded many times, concurrently, with different
+// Values. A Values must not be changed while a Load using it runs.
+type Values struct {
+	pkg *Package
+	raw map[string]string // option (variable) name -> value as given, validated
 }
 
-func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupportedOption }
+// NewValues returns an empty set of choices for p's options: every option has its default.
+func (p *Package) NewValues() *Values { return &Values{pkg: p, raw: map[string]string{}} }
 
-// SetOption parses value for the option of variable name and remembers it for Load.
-// For bool options in BoolDisable mode, "true" means the flag was given (value false).
-func (p *Package) SetOption(name, value string) error {
-	o := p.Option(name)
+// Set parses value for the option of variable name and records it. For bool options in
+// BoolDisable mode, "true" means the flag was given (value false). A bad value is a
+// *ValueError; an option the package cannot honour is an *UnsupportedOptionError.
+func (v *Values) Set(name, value string) error {
+	o := v.pkg.Option(name)
 	if o == nil {
 		return fmt.Errorf("%w: no option %q", ErrBadOption, name)
 	}
 	if o.Unsupported != "" {
-		return &unsupportedError{o.FlagName(), o.Unsupported}
+		return &UnsupportedOptionError{Flag: o.FlagName(), Reason: o.Unsupported}
 	}
 	if _, err := o.encode(value); err != nil {
 		return &ValueError{Flag: o.FlagName(), Err: err}
 	}
-	p.values[name] = value
+	v.raw[name] = value
 	return nil
 }
 
-// ValueError is a value SetOption refused. It matches ErrBadOption with errors.Is.
-type ValueError struct {
-	Flag string // the long flag, without dashes
-	Err  error  // why the value is wrong, e.g. `"abc" is not a number`
-}
-
-func (e *ValueError) Error() string { return fmt.Sprintf("%v: --%s: %v", ErrBadOption, e.Flag, e.Err) }
-
-// Unwrap returns the reason.
-func (e *ValueError) Unwrap() error { return e.Err }
-
-// Is reports whether target is ErrBadOption.
-func (e *ValueError) Is(target error) bool { return target == ErrBadOption }
-
-// BoolValue reports the value a bool global will have at load time: the value set with
-// SetOption, else its default, else the object's initial value.
-func (p *Package) BoolValue(name string) bool {
-	o := p.Option(name)
+// Bool reports the value a bool global will have at load time: the value given with Set,
+// else the option's default, else the object's initial value.
+func (v *Values) Bool(name string) bool {
+	o := v.pkg.Option(name)
 	if o == nil || o.Kind != KindBool {
 		return false
 	}
-	if v, ok := p.values[name]; ok {
-		b, _ := strconv.ParseBool(v)
+	if s, ok := v.raw[name]; ok {
+		b, _ := strconv.ParseBool(s)
 		return b
 	}
 	if o.Default != "" {
 		b, _ := strconv.ParseBool(o.Default)
 		return b
 	}
-	if vs, ok := p.spec.Variables[name]; ok && len(vs.Value) > 0 {
+	if vs, ok := v.pkg.spec.Variables[name]; ok && len(vs.Value) > 0 {
 		return vs.Value[0] != 0
 	}
 	return false
 }
 
+// value returns the text an option has at load time and whether it has one: the value
+// given with Set, else the option's default ("" and false keep the object's initial value).
+func (v *Values) value(o *Option) (string, bool) {
+	if s, ok := v.raw[o.Name]; ok {
+		return s, true
+	}
+	return o.Default, o.Default != ""
+}
+
+// buildOptions makes the tool's options from the data sections' variables and checks that
+// their flags are unique and at most one is positional.
 func (p *Package) buildOptions() error {
-	seen := map[string]string{}
+	seen := map[string]string{} // flag spelling ("name" or "-s") -> variable
+	claim := func(flag, name, path string) error {
+		if prev, dup := seen[flag]; dup {
+			return badf(path, "flag -%s is used by both %s and %s", flag, prev, name)
+		}
+		seen[flag] = name
+		return nil
+	}
 	for si, ds := range p.Meta.DataSections {
 		for vi, v := range ds.Variables {
 			if strings.HasPrefix(v.Name, "__eunomia_dummy") || v.Name == "__padding" {
 				continue
 			}
-			path := fmt.Sprintf("%s.bpf_skel.data_sections[%d].variables[%d]", p.Meta.path, si, vi)
-			path = strings.TrimPrefix(path, ".")
-			vs, ok := p.spec.Variables[v.Name]
-			if !ok {
-				return badf(path+".name", "variable %q is not in the BPF object", v.Name)
+			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", index(si), "variables", index(vi))
+			o, err := p.newOption(ds.Name, v, path)
+			if err != nil {
+				return err
 			}
-			if vs.Type != nil && slices.Contains(vs.Type.Tags, "ecli:lost") {
-				continue // a lost-event counter (runner/lost.go), not an option
+			if o == nil {
+				continue
 			}
-			if vs.Type == nil {
-				return badf(path+".name", "variable %q has no BTF type in the object", v.Name)
+			if err := claim("-"+o.FlagName(), v.Name, jsonPath(path, "cmdarg", "long")); err != nil {
+				return err
 			}
-			o := &Option{Name: v.Name, Section: ds.Name, Long: v.Name, Type: v.Type, btfType: vs.Type.Type,
-				Help: v.Description, Positional: v.Cmdarg.Positional, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar,
-				Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap}
-			if o.Type == "" {
-				o.Type = typeString(o.btfType)
-			}
-			if err := o.classify(); err != nil {
-				if v.Value != "" || v.Cmdarg.Default != "" {
-					return badf(path+".type", "variable %s: %v", v.Name, err)
-				}
-				continue // not settable from the command line, and nothing to set
-			}
-			if o.PinnedMap != "" {
-				if o.Kind != KindString {
-					return badf(path+".cmdarg.pinned_map", "variable %s is a %s, want a char[N] to hold the path", v.Name, o.Type)
-				}
-				if ms, ok := p.spec.Maps[o.PinnedMap]; !ok || ms == nil {
-					return badf(path+".cmdarg.pinned_map", "map %q is not in the BPF object", o.PinnedMap)
-				}
-			}
-			if v.Cmdarg.Long != "" {
-				o.Long = v.Cmdarg.Long
-			}
-			o.Short = v.Cmdarg.Short
-			if v.Cmdarg.Help != "" {
-				o.Help = v.Cmdarg.Help
-			}
-			if o.Help == "" {
-				o.Help = fmt.Sprintf("set the %s variable %s", o.Type, v.Name)
-			}
-			if o.Unsupported != "" {
-				o.Help += " (not supported: " + o.Unsupported + ")"
-			}
-			def, defPath := v.Cmdarg.Default, path+".cmdarg.default"
-			if def == "" {
-				def, defPath = v.Value, path+".value"
-			}
-			if def != "" {
-				d, err := jsonToText(def, o.Kind)
-				if err != nil {
-					return badf(defPath, "%v", err)
-				}
-				if _, err := o.encode(d); err != nil {
-					return badf(defPath, "%v", err)
-				}
-				o.Default = d
-			}
-			if o.Kind == KindBool && o.Default == "" && len(vs.Value) > 0 && vs.Value[0] != 0 {
-				// The object initialises it to true: offer --disable-X, not a no-op --X.
-				o.Default = "true"
-			}
-			if o.Kind == KindBool {
-				switch o.Default {
-				case "":
-					o.BoolMode = BoolSwitch
-				case "true":
-					o.BoolMode = BoolDisable
-				default:
-					o.BoolMode = BoolEnable
-				}
-				// An explicit short flag or long name keeps the plain switch spelling
-				// (ecli extension: bcc-style -t / --timestamp).
-				if o.Short != "" && o.Default != "true" {
-					o.BoolMode = BoolSwitch
-				}
-			}
-			if prev, dup := seen[o.FlagName()]; dup {
-				return badf(path+".cmdarg.long", "flag --%s is used by both %s and %s", o.FlagName(), prev, v.Name)
-			}
-			seen[o.FlagName()] = v.Name
 			if o.Short != "" {
-				if prev, dup := seen["-"+o.Short]; dup {
-					return badf(path+".cmdarg.short", "flag -%s is used by both %s and %s", o.Short, prev, v.Name)
+				if err := claim(o.Short, v.Name, jsonPath(path, "cmdarg", "short")); err != nil {
+					return err
 				}
-				seen["-"+o.Short] = v.Name
 			}
 			p.opts = append(p.opts, o)
 		}
@@ -279,7 +211,101 @@ func (p *Package) buildOptions() error {
 		}
 	}
 	if npos > 1 {
-		return badf(p.Meta.path+".bpf_skel.data_sections", "%d variables are positional, at most one may be", npos)
+		return badf(jsonPath(p.Meta.path, "bpf_skel", "data_sections"), "%d variables are positional, at most one may be", npos)
+	}
+	return nil
+}
+
+// newOption makes the option of variable v (at JSON path) of data section sec. It returns
+// nil for variables that are not options: lost-event counters, and globals of a type the
+// command line cannot set that the package gives no value.
+func (p *Package) newOption(sec string, v Variable, path string) (*Option, error) {
+	vs, ok := p.spec.Variables[v.Name]
+	if !ok {
+		return nil, badf(jsonPath(path, "name"), "variable %q is not in the BPF object", v.Name)
+	}
+	if vs.Type != nil && slices.Contains(vs.Type.Tags, "ecli:lost") {
+		return nil, nil // a lost-event counter (runner/lost.go), not an option
+	}
+	if vs.Type == nil {
+		return nil, badf(jsonPath(path, "name"), "variable %q has no BTF type in the object", v.Name)
+	}
+	o := &Option{Name: v.Name, Section: sec, Long: v.Name, Type: v.Type, btfType: vs.Type.Type,
+		Help: v.Description, Positional: v.Cmdarg.Positional, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar,
+		Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap}
+	if o.Type == "" {
+		o.Type = typeString(o.btfType)
+	}
+	if err := o.classify(); err != nil {
+		if v.Value != "" || v.Cmdarg.Default != "" {
+			return nil, badf(jsonPath(path, "type"), "variable %s: %w", v.Name, err)
+		}
+		return nil, nil // not settable from the command line, and nothing to set
+	}
+	if o.PinnedMap != "" {
+		if o.Kind != KindString {
+			return nil, badf(jsonPath(path, "cmdarg", "pinned_map"), "variable %s is a %s, want a char[N] to hold the path", v.Name, o.Type)
+		}
+		if ms, ok := p.spec.Maps[o.PinnedMap]; !ok || ms == nil {
+			return nil, badf(jsonPath(path, "cmdarg", "pinned_map"), "map %q is not in the BPF object", o.PinnedMap)
+		}
+	}
+	if v.Cmdarg.Long != "" {
+		o.Long = v.Cmdarg.Long
+	}
+	o.Short = v.Cmdarg.Short
+	if v.Cmdarg.Help != "" {
+		o.Help = v.Cmdarg.Help
+	}
+	if o.Help == "" {
+		o.Help = fmt.Sprintf("set the %s variable %s", o.Type, v.Name)
+	}
+	if o.Unsupported != "" {
+		o.Help += " (not supported: " + o.Unsupported + ")"
+	}
+	if err := o.setDefault(v, vs.Value, path); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// setDefault takes the option's default from cmdarg.default, else the variable's value,
+// and picks the bool flag spelling (eunomia's rules) from it; init is the object's initial
+// value of the variable.
+func (o *Option) setDefault(v Variable, init []byte, path string) error {
+	def, defPath := v.Cmdarg.Default, jsonPath(path, "cmdarg", "default")
+	if def == "" {
+		def, defPath = v.Value, jsonPath(path, "value")
+	}
+	if def != "" {
+		d, err := jsonToText(def, o.Kind)
+		if err != nil {
+			return badf(defPath, "%w", err)
+		}
+		if _, err := o.encode(d); err != nil {
+			return badf(defPath, "%w", err)
+		}
+		o.Default = d
+	}
+	if o.Kind != KindBool {
+		return nil
+	}
+	if o.Default == "" && len(init) > 0 && init[0] != 0 {
+		// The object initialises it to true: offer --disable-X, not a no-op --X.
+		o.Default = "true"
+	}
+	switch o.Default {
+	case "":
+		o.BoolMode = BoolSwitch
+	case "true":
+		o.BoolMode = BoolDisable
+	default:
+		o.BoolMode = BoolEnable
+	}
+	// An explicit short flag keeps the plain switch spelling (ecli extension: bcc-style
+	// -t / --timestamp).
+	if o.Short != "" && o.Default != "true" {
+		o.BoolMode = BoolSwitch
 	}
 	return nil
 }
@@ -422,19 +448,17 @@ func jsonToText(raw string, k OptionKind) (string, error) {
 	return "", fmt.Errorf("default %s is not a bool, number or string", raw)
 }
 
-// applyOptions writes defaults and user values into the collection spec's globals.
-func (p *Package) applyOptions(spec *ebpf.CollectionSpec) error {
+// applyValues writes the options' values (defaults, and the user's choices in v) into the
+// collection spec's globals.
+func (p *Package) applyValues(spec *ebpf.CollectionSpec, v *Values) error {
 	for _, o := range p.opts {
-		val, set := p.values[o.Name]
+		val, set := v.value(o)
 		if !set {
-			if o.Default == "" {
-				continue // keep the object's initial value
-			}
-			val = o.Default
+			continue // keep the object's initial value
 		}
 		b, err := o.encode(val)
 		if err != nil {
-			return fmt.Errorf("%w: --%s: %v", ErrBadOption, o.FlagName(), err)
+			return &ValueError{Flag: o.FlagName(), Err: err}
 		}
 		vs, ok := spec.Variables[o.Name]
 		if !ok {
