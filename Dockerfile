@@ -13,6 +13,7 @@ RUN apt-get update -q \
       clang-19 llvm-19 libbpf-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY include/vmlinux/ /usr/share/ecli/include/vmlinux/
+COPY include/ecli/ /usr/share/ecli/include/ecli/
 COPY bin/btfexport /usr/local/bin/btfexport
 COPY docker/build-package.sh /usr/local/bin/build-package.sh
 COPY docker/entrypoint.sh /usr/local/bin/ecli-compile

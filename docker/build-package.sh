@@ -6,7 +6,7 @@
 #   build-package.sh [-o OUT.json] [-b OBJ.bpf.o] SRC.bpf.c [HEADER.h]
 #
 # Environment: CLANG (clang-19), STRIP (llvm-strip-19), BTFEXPORT (btfexport on PATH, else
-# bin/btfexport next to this script's repo), ECLI_INCLUDE (directory holding vmlinux/<arch>/,
+# bin/btfexport next to this script's repo), ECLI_INCLUDE (directory holding vmlinux/<arch>/ and ecli/,
 # default: include/ next to this script, or /usr/share/ecli/include), ECLI_ARCH (x86),
 # EXTRA_CFLAGS (more clang flags, word-split).
 set -euo pipefail
@@ -57,12 +57,16 @@ trap 'rm -rf "$tmp"' EXIT
 
 # The compile sees only relative paths: the working directory holds a copy of the source (with
 # ecc's anchors appended when a header is given, so every struct the header defines lands in
-# the object's BTF), `s` -> the source directory and `i` -> the vmlinux.h directory. clang's
+# the object's BTF), `s` -> the source directory and `i` -> vmlinux.h and the ecli/ headers. clang's
 # BTF output depends on the lengths of the paths it is given, so absolute paths would make the
 # bytes differ between the host (make packages) and the image (/src).
 cp "$src" "$tmp/$base"
 ln -s "$srcdir" "$tmp/s"
-ln -s "$vmlinux_dir" "$tmp/i"
+# `i` holds vmlinux.h and ecli/ (the shared tool headers: include/ecli/*.h), so a tool writes
+# #include "ecli/ecli.h" and the compile line is the same whether it does or not.
+mkdir "$tmp/i"
+ln -s "$vmlinux_dir/vmlinux.h" "$tmp/i/vmlinux.h"
+[ ! -d "$ECLI_INCLUDE/ecli" ] || ln -s "$ECLI_INCLUDE/ecli" "$tmp/i/ecli"
 if [ -n "$hdr" ]; then
   structs=$("$BTFEXPORT" -header-structs "$hdr") || die "$hdr: cannot read"
   {

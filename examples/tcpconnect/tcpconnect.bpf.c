@@ -21,6 +21,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include "ecli/ecli.h"
 #include "tcpconnect.h"
 
 #define AF_INET 2
@@ -57,37 +58,13 @@ const volatile bool targ_count ECLI("short=c") ECLI("long=count")
 const volatile bool targ_dns ECLI("short=d") ECLI("long=dns")
 	ECLI("help=include likely DNS query")
 	ECLI("unsupported=bcc matches connects with DNS answers it parses in user space, and a package has no user-space code") = false;
-/* bcc's container filters: the runner replaces cgroupset / mount_ns_set with the hash maps
- * pinned at these paths (cmdarg pinned_map); a non-empty path turns the filter on. */
-const volatile char cgroupmap[256] ECLI("long=cgroupmap") ECLI("metavar=PATH") ECLI("pinned_map=cgroupset")
-	ECLI("help=trace only cgroups whose id is a key of the BPF hash map pinned at PATH (8-byte keys and values)") = "";
-const volatile char mntnsmap[256] ECLI("long=mntnsmap") ECLI("metavar=PATH") ECLI("pinned_map=mount_ns_set")
-	ECLI("help=trace only mount namespaces whose inode number is a key of the BPF hash map pinned at PATH (8-byte keys, 4-byte values)") = "";
-
-/* events the ring buffer had no room for; the runner reports its growth */
-__u64 dropped ECLI("lost") = 0;
+#include "ecli/filter.h"
 
 struct piddata {
 	char comm[TASK_COMM_LEN];
 	__u32 pid;
 	__u32 uid;
 };
-
-/* bcc's BPF_TABLE_PINNED("hash", u64, u64, cgroupset, 1024, PATH): cgroup v2 ids */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, __u64);
-} cgroupset SEC(".maps");
-
-/* bcc's BPF_TABLE_PINNED("hash", u64, u32, mount_ns_set, 1024, PATH): mount ns inodes */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, __u32);
-} mount_ns_set SEC(".maps");
 
 /* -L only: sockets in SYN_SENT, keyed by address */
 struct {
@@ -135,56 +112,6 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-/* port_wanted reports whether dport is in the -P list (digits; anything else separates). */
-static __always_inline bool port_wanted(__u16 dport)
-{
-	__u32 cur = 0;
-	bool have = false;
-	int i;
-
-	if (!targ_ports[0])
-		return true;
-	for (i = 0; i < PORTS_LEN; i++) {
-		char c = targ_ports[i];
-
-		if (c >= '0' && c <= '9') {
-			cur = cur * 10 + (c - '0');
-			if (cur > 65535)
-				cur = 65536; /* never matches */
-			have = true;
-			continue;
-		}
-		if (have && cur == dport)
-			return true;
-		if (!c)
-			return false;
-		cur = 0;
-		have = false;
-	}
-	return have && cur == dport;
-}
-
-/* container_filtered is bcc's container_should_be_filtered(): the current task's cgroup
- * (resp. mount namespace) must be a key of the pinned map when --cgroupmap (--mntnsmap)
- * is given. */
-static __always_inline bool container_filtered(void)
-{
-	if (cgroupmap[0]) {
-		__u64 id = bpf_get_current_cgroup_id();
-
-		if (!bpf_map_lookup_elem(&cgroupset, &id))
-			return true;
-	}
-	if (mntnsmap[0]) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		__u64 inum = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-
-		if (!bpf_map_lookup_elem(&mount_ns_set, &inum))
-			return true;
-	}
-	return false;
-}
-
 /* is_v4_mapped reports whether a 16-byte address is ::ffff:a.b.c.d */
 static __always_inline bool is_v4_mapped(const __u8 *a)
 {
@@ -225,11 +152,9 @@ static __always_inline int emit(struct trace_event_raw_inet_sock_set_state *ctx,
 {
 	struct event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&dropped, 1);
+	e = ecli_reserve(&events, sizeof(*e));
+	if (!e)
 		return 0;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	__builtin_memcpy(e->task, who->comm, sizeof(e->task));
 	e->ts_us = bpf_ktime_get_ns() / 1000;
@@ -285,13 +210,13 @@ static __always_inline int on_connect(struct trace_event_raw_inet_sock_set_state
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	int af;
 
-	if (container_filtered())
+	if (ecli_container_filtered())
 		return 0;
 	if (targ_pid && targ_pid != pid)
 		return 0;
 	if (targ_uid >= 0 && (__u32)targ_uid != uid)
 		return 0;
-	if (!port_wanted(ctx->dport))
+	if (!ecli_port_in_list(targ_ports, PORTS_LEN, ctx->dport))
 		return 0;
 	af = family(ctx);
 	if (!family_wanted(af))

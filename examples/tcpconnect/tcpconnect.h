@@ -5,11 +5,7 @@
 #ifndef __TCPCONNECT_H
 #define __TCPCONNECT_H
 
-#ifndef ECLI
-#define ECLI(x) __attribute__((btf_decl_tag("ecli:" x)))
-#endif
-
-#define TASK_COMM_LEN 16
+#include "ecli/ecli.h"
 
 struct event {
 	/* Hints in front of an anonymous union tag the struct member; after the

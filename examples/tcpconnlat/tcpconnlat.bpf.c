@@ -20,6 +20,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include "ecli/ecli.h"
 #include <bpf/bpf_endian.h>
 #include "tcpconnlat.h"
 
@@ -49,9 +50,6 @@ const volatile bool targ_ipv4 ECLI("short=4") ECLI("long=ipv4")
 	ECLI("help=trace IPv4 family only") = false;
 const volatile bool targ_ipv6 ECLI("short=6") ECLI("long=ipv6")
 	ECLI("help=trace IPv6 family only") = false;
-
-/* events the ring buffer had no room for; the runner reports its growth */
-__u64 dropped ECLI("lost") = 0;
 
 struct piddata {
 	char comm[TASK_COMM_LEN];
@@ -129,11 +127,9 @@ static __always_inline int on_answer(struct trace_event_raw_inet_sock_set_state 
 	if ((__u64)delta / 1000 < targ_min_us)
 		goto cleanup;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&dropped, 1);
+	e = ecli_reserve(&events, sizeof(*e));
+	if (!e)
 		goto cleanup;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	__builtin_memcpy(e->comm, piddatap->comm, sizeof(e->comm));
 	e->delta_us = (__u64)delta / 1000;

@@ -6,11 +6,7 @@
 #ifndef __TCPCONNLAT_H
 #define __TCPCONNLAT_H
 
-#ifndef ECLI
-#define ECLI(x) __attribute__((btf_decl_tag("ecli:" x)))
-#endif
-
-#define TASK_COMM_LEN 16
+#include "ecli/ecli.h"
 
 struct event {
 	/* Hints in front of an anonymous union tag the struct member; after the

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -129,7 +130,7 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		name = "anonymous struct"
 	}
 	what := "struct " + name
-	timeOff, n, err := parseStructHints(s.Tags, what)
+	ch, n, err := parseStructHints(s.Tags, what)
 	if err != nil {
 		return nil, fmt.Errorf("compile plan: %w", err)
 	}
@@ -146,7 +147,8 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		size:    size,
 		root:    root,
 		hinted:  c.hinted,
-		timeCol: !timeOff,
+		timeCol: c.clockShown(ch),
+		clk:     c.clockColumn(ch),
 		now:     c.opts.Time,
 	}
 	for i := range root.members {
@@ -170,6 +172,39 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		p.buildEunomia()
 	}
 	return p, nil
+}
+
+// clockShown reports whether the TIME column is printed: not time=off, and time=GLOBAL true.
+func (c *compiler) clockShown(ch clockHints) bool {
+	return !ch.off && (ch.show == "" || c.flag(ch.show))
+}
+
+func (c *compiler) flag(name string) bool { return c.opts.Flag != nil && c.opts.Flag(name) }
+
+// clockColumn resolves the TIME column's format, header and zone from the struct hints.
+func (c *compiler) clockColumn(ch clockHints) clockColumn {
+	cc := clockColumn{spec: fmtSpec{left: true, width: 8, prec: -1}, name: "TIME", prec: ch.prec, utc: ch.utc != "" && c.flag(ch.utc)}
+	if ch.hasFmt {
+		cc.spec, cc.glue = ch.spec, true
+	}
+	if ch.name != "" {
+		cc.name = ch.name
+	}
+	if strings.Contains(cc.name, "%Z") {
+		zone := "UTC"
+		if !cc.utc {
+			zone, _ = c.now().Zone()
+		}
+		cc.name = strings.ReplaceAll(cc.name, "%Z", zone)
+	}
+	return cc
+}
+
+func (c *compiler) now() time.Time {
+	if c.opts.Time != nil {
+		return c.opts.Time()
+	}
+	return time.Now()
 }
 
 func columnName(m *member) string {
@@ -216,13 +251,10 @@ func (p *Plan) buildBCC() {
 	})
 	var h []byte
 	if p.timeCol {
-		h = append(h, "TIME"...)
-		if len(p.cols) > 0 {
-			h = append(h, "    "...) // the HH:MM:SS column is 8 wide
-		}
+		h = appendPadded(h, []byte(p.clk.name), p.clk.spec, len(p.cols) == 0)
 	}
 	for i, col := range p.cols {
-		if i > 0 || p.timeCol {
+		if i > 0 || (p.timeCol && !p.clk.glued()) {
 			h = append(h, ' ')
 		}
 		spec := col.spec

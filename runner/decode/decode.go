@@ -78,6 +78,7 @@ type Plan struct {
 	fields  []Field
 	hinted  bool
 	timeCol bool
+	clk     clockColumn
 	cols    []column
 	header  string
 	now     func() time.Time
@@ -209,8 +210,23 @@ func (p *Plan) short(sample []byte) error {
 }
 
 func (p *Plan) clock() time.Time {
+	var t time.Time
 	if p.now != nil {
-		return p.now()
+		t = p.now()
+	} else {
+		t = time.Now()
 	}
-	return time.Now()
+	if p.clk.utc {
+		return t.UTC()
+	}
+	return t
+}
+
+// clockColumn is the wall-clock TIME column of a hinted plan, resolved at Compile.
+type clockColumn struct {
+	spec fmtSpec // cell format; the default is 8 wide plus one separating space
+	name string
+	prec int
+	utc  bool
+	glue bool // time_fmt given: no space after the cell
 }

@@ -156,23 +156,78 @@ func parseMemberHints(tags []string, what string) (*hints, error) {
 // any reports whether h holds at least one hint.
 func (h *hints) any() bool { return len(h.raw) > 0 }
 
-// parseStructHints parses the ecli: tags on the exported struct itself.
-func parseStructHints(tags []string, what string) (timeOff bool, n int, err error) {
+// clockHints are the struct hints that shape the wall-clock TIME column of a hinted plan.
+type clockHints struct {
+	off    bool    // time=off
+	show   string  // time=GLOBAL: shown only when the bool global is true
+	spec   fmtSpec // time_fmt=%-Ns: cell and header width (default: 8 wide, one space after)
+	hasFmt bool
+	name   string // time_name=TEXT: header (default TIME); %Z is the zone (UTC or local)
+	prec   int    // time_prec=N: digits of fractional seconds (0-9)
+	utc    string // time_utc=GLOBAL: UTC instead of local time when the bool global is true
+}
+
+// parseStructHints parses the ecli: tags on the exported struct itself; n counts them.
+func parseStructHints(tags []string, what string) (ch clockHints, n int, err error) {
 	for _, tag := range tags {
 		body, ok := strings.CutPrefix(tag, hintPrefix)
 		if !ok {
 			continue
 		}
 		n++
-		switch body {
-		case "time=off":
-			timeOff = true
-		case "time=on":
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("%s: hint %q: %s: %w", what, tag, fmt.Sprintf(format, args...), ErrBadHint)
+		}
+		key, val, _ := strings.Cut(body, "=")
+		if val == "" {
+			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec= or time_utc=)")
+		}
+		switch key {
+		case "time":
+			switch val {
+			case "off":
+				ch.off = true
+			case "on":
+			default:
+				if !isIdent(val) {
+					return ch, 0, bad("want off, on or the name of a bool global")
+				}
+				ch.show = val
+			}
+		case "time_fmt":
+			spec, err := parseFmt(val)
+			if err != nil || spec.verb != 's' {
+				return ch, 0, bad("want %%[-][width]s")
+			}
+			ch.spec, ch.hasFmt = spec, true
+		case "time_name":
+			ch.name = val
+		case "time_prec":
+			p, err := strconv.Atoi(val)
+			if err != nil || p < 0 || p > 9 {
+				return ch, 0, bad("want 0 to 9 digits")
+			}
+			ch.prec = p
+		case "time_utc":
+			if !isIdent(val) {
+				return ch, 0, bad("want the name of a bool global")
+			}
+			ch.utc = val
 		default:
-			return false, 0, fmt.Errorf("%s: hint %q: unknown struct hint (want time=off): %w", what, tag, ErrBadHint)
+			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec= or time_utc=)")
 		}
 	}
-	return timeOff, n, nil
+	return ch, n, nil
+}
+
+// isIdent reports whether s is a C identifier.
+func isIdent(s string) bool {
+	for i, r := range s {
+		if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && !(i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func parseMap(val string) ([]mapEntry, error) {

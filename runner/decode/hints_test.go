@@ -274,7 +274,7 @@ func TestHintErrors(t *testing.T) {
 		{"hide-value", one(tag("hide=1")...), "hide"},
 		{"twice", one(tag("name=A", "name=B")...), "twice"},
 		{"time-on-member", one(tag("time=off")...), "time"},
-		{"struct-hint", &btf.Struct{Name: "ev", Size: 4, Tags: tag("time=maybe"), Members: []btf.Member{mem("pid", tU32, 0)}}, "ev"},
+		{"struct-hint", &btf.Struct{Name: "ev", Size: 4, Tags: tag("time=may be"), Members: []btf.Member{mem("pid", tU32, 0)}}, "ev"},
 		{"select-missing", &btf.Struct{Name: "ev", Size: 8, Members: []btf.Member{mem("u", union, 0, tag("select=af")...), mem("x", tU32, 4)}}, "af"},
 		{"select-not-union", one(tag("select=val")...), "pid"},
 		{"select-string", &btf.Struct{Name: "ev", Size: 8, Members: []btf.Member{mem("u", union, 0, tag("select=c")...), mem("c", arr(tChar, 4), 4)}}, "select=c"},

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -571,6 +572,36 @@ func appendClock(dst []byte, h, m, s int) []byte {
 		byte('0'+s/10), byte('0'+s%10))
 }
 
+// appendTime appends t as HH:MM:SS with prec digits of fractional seconds.
+func (c *clockColumn) appendTime(dst []byte, t time.Time) []byte {
+	h, m, s := t.Clock()
+	dst = appendClock(dst, h, m, s)
+	if c.prec > 0 {
+		frac := t.Nanosecond()
+		for i := c.prec; i < 9; i++ {
+			frac /= 10
+		}
+		dst = append(dst, '.')
+		for i, div := 0, pow10(c.prec-1); i < c.prec; i, div = i+1, div/10 {
+			dst = append(dst, byte('0'+frac/div%10))
+		}
+	}
+	return dst
+}
+
+func pow10(n int) int {
+	p := 1
+	for ; n > 0; n-- {
+		p *= 10
+	}
+	return p
+}
+
+// glued reports whether the next column follows the TIME column with no separating space:
+// with time_fmt the cell format holds its own separation (bcc prints "%-9s" % time, then
+// the next column); the default TIME column is 8 wide, then a space.
+func (c *clockColumn) glued() bool { return c.glue }
+
 // appendEunomia renders a row like eunomia's plain-text output.
 func (p *Plan) appendEunomia(dst, data []byte) []byte {
 	start := len(dst)
@@ -593,11 +624,12 @@ func (p *Plan) appendEunomia(dst, data []byte) []byte {
 // appendBCC renders a row in the hinted, bcc-like layout.
 func (p *Plan) appendBCC(dst, data []byte) []byte {
 	if p.timeCol {
-		h, m, s := p.clock().Clock()
-		dst = appendClock(dst, h, m, s)
+		start := len(dst)
+		dst = p.clk.appendTime(dst, p.clock())
+		dst = pad(dst, start, p.clk.spec, len(p.cols) == 0)
 	}
 	for i, col := range p.cols {
-		if i > 0 || p.timeCol {
+		if i > 0 || (p.timeCol && !p.clk.glued()) {
 			dst = append(dst, ' ')
 		}
 		dst = p.appendCell(dst, data, col.member, col.spec, i == len(p.cols)-1)
