@@ -532,14 +532,26 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			}
 			cmd[key] = jsonString(val)
 		case "positional":
-			b := true
+			// positional (= true), positional=false, or positional=N: the place among
+			// several positional arguments (1-based).
+			pos := "true"
 			if hasVal {
-				var err error
-				if b, err = strconv.ParseBool(val); err != nil {
-					return bad("want true or false")
+				if n, err := strconv.Atoi(val); err == nil && n >= 1 && n <= 16 {
+					pos = strconv.Itoa(n)
+				} else if b, err := strconv.ParseBool(val); err == nil {
+					pos = strconv.FormatBool(b)
+				} else {
+					return bad("want true, false or a position from 1 to 16")
 				}
 			}
-			cmd[key] = json.RawMessage(strconv.FormatBool(b))
+			cmd[key] = json.RawMessage(pos)
+		case "role":
+			switch val {
+			case "duration", "interval", "count":
+				cmd[key] = jsonString(val)
+			default:
+				return bad("want duration, interval or count")
+			}
 		case "scale":
 			f, err := strconv.ParseFloat(val, 64)
 			if err != nil || f == 0 {
@@ -552,7 +564,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			}
 			cmd[key] = jsonValue(val)
 		default:
-			return bad("unknown key (known: short, long, help, metavar, positional, scale, default, unsupported, pinned_map, lost)")
+			return bad("unknown key (known: short, long, help, metavar, positional, role, scale, default, unsupported, pinned_map, lost)")
 		}
 	}
 	if tagged || len(cmd) > 0 {

@@ -205,8 +205,11 @@ func printInspect(w io.Writer, in *inspected, pkg *runner.Package) error {
 			if o.Default != "" {
 				extra = append(extra, "default "+o.Default)
 			}
-			if o.Positional {
-				extra = append(extra, "positional")
+			if o.Positional > 0 {
+				extra = append(extra, fmt.Sprintf("positional %d", o.Positional))
+			}
+			if o.Role != "" {
+				extra = append(extra, "role "+o.Role)
 			}
 			if o.Scale != 0 && o.Scale != 1 {
 				extra = append(extra, fmt.Sprintf("scaled ×%g", o.Scale))

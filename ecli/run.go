@@ -260,10 +260,10 @@ func toolFlags(pkg *runner.Package, rf *runFlags, pre *pflag.FlagSet) (*pflag.Fl
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
 	var positional *runner.Option
+	if ps := pkg.Positionals(); len(ps) > 0 {
+		positional = ps[0] // TODO(lead): several positionals
+	}
 	for _, o := range pkg.Options() {
-		if o.Positional {
-			positional = o
-		}
 		name := o.FlagName()
 		help := o.Help
 		if o.Kind == runner.KindBool {

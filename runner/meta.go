@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,13 +135,19 @@ type Variable struct {
 // Cmdarg is a variable's command-line description (eunomia's cmdarg plus ecli's
 // extensions positional, scale and metavar).
 type Cmdarg struct {
-	Default    string // raw JSON, "" when absent
-	Long       string
-	Short      string
-	Help       string
-	Positional bool
+	Default string // raw JSON, "" when absent
+	Long    string
+	Short   string
+	Help    string
+	// Positional (ecli) is the option's place among the tool's positional arguments,
+	// 1-based (JSON true is 1); 0: not positional.
+	Positional int
 	Scale      float64
 	Metavar    string
+	// Role (ecli) gives the option's value a meaning to the runner as well: "duration"
+	// (seconds until the run ends), "interval" (seconds between map samples) or "count"
+	// (sampling rounds before the run ends). Zero means "not set".
+	Role string
 	// Unsupported (ecli) is why the package cannot honour the flag: it is listed in help
 	// and giving it is an error.
 	Unsupported string
@@ -426,7 +433,24 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 			return vr, badf(jsonPath(p, "cmdarg"), "is %s, want an object", kindName(c))
 		}
 		ca := Cmdarg{Long: c.Get("long").String(), Short: c.Get("short").String(), Help: c.Get("help").String(),
-			Positional: c.Get("positional").Bool(), Metavar: c.Get("metavar").String()}
+			Metavar: c.Get("metavar").String()}
+		if pos := c.Get("positional"); pos.Exists() {
+			switch {
+			case pos.Type == gjson.True:
+				ca.Positional = 1
+			case pos.Type == gjson.False:
+			case pos.Type == gjson.Number && pos.Num >= 1 && pos.Num <= 16 && pos.Num == float64(int(pos.Num)):
+				ca.Positional = int(pos.Num)
+			default:
+				return vr, badf(jsonPath(p, "cmdarg", "positional"), "is %s, want true or a position from 1 to 16", pos.Raw)
+			}
+		}
+		if r := c.Get("role"); r.Exists() {
+			if !slices.Contains(optionRoles, r.Str) || r.Type != gjson.String {
+				return vr, badf(jsonPath(p, "cmdarg", "role"), "is %s, want one of %s", r.Raw, strings.Join(optionRoles, ", "))
+			}
+			ca.Role = r.Str
+		}
 		for _, k := range []struct {
 			key string
 			dst *string

@@ -57,8 +57,12 @@ type Option struct {
 	Default string
 	// BoolMode applies to KindBool.
 	BoolMode BoolMode
-	// Positional: the value may be given as the tool's positional argument.
-	Positional bool
+	// Positional is the option's place among the tool's positional arguments (1-based;
+	// 0: not positional). Positionals lists them in order.
+	Positional int
+	// Role is what the runner itself does with the value: RoleDuration, RoleInterval,
+	// RoleCount, or "" (only the BPF program reads it).
+	Role string
 	// Scale multiplies the user's value before it is stored (0 means 1).
 	Scale float64
 	// Metavar names the value in help.
@@ -84,6 +88,32 @@ func (o *Option) FlagName() string {
 		}
 	}
 	return o.Long
+}
+
+// Option roles (cmdarg "role"): values the runner acts on, besides storing them in the global.
+const (
+	// RoleDuration: seconds after which Run ends as if cancelled (0: no limit).
+	RoleDuration = "duration"
+	// RoleInterval: seconds between samples of every sampled map, instead of the
+	// package's interval; an at-exit map is then printed every interval too (0: the
+	// package's own interval).
+	RoleInterval = "interval"
+	// RoleCount: how many sampling rounds Run prints before it ends (0: no limit).
+	RoleCount = "count"
+)
+
+var optionRoles = []string{RoleDuration, RoleInterval, RoleCount}
+
+// Positionals returns the positional options in the order they are given.
+func (p *Package) Positionals() []*Option {
+	var out []*Option
+	for _, o := range p.opts {
+		if o.Positional > 0 {
+			out = append(out, o)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *Option) int { return a.Positional - b.Positional })
+	return out
 }
 
 // Options returns the tool's options, in package order.
@@ -160,6 +190,23 @@ func (v *Values) Bool(name string) bool {
 	return false
 }
 
+// Role returns the value, as given by the user (before any scale), of the option with
+// role r, and whether the package has such an option with a non-zero value.
+func (v *Values) Role(r string) (float64, bool) {
+	for _, o := range v.pkg.opts {
+		if o.Role != r {
+			continue
+		}
+		s, ok := v.value(o)
+		if !ok {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil && f > 0
+	}
+	return 0, false
+}
+
 // value returns the text an option has at load time and whether it has one: the value
 // given with Set, else the option's default ("" and false keep the object's initial value).
 func (v *Values) value(o *Option) (string, bool) {
@@ -204,14 +251,31 @@ func (p *Package) buildOptions() error {
 			p.opts = append(p.opts, o)
 		}
 	}
-	npos := 0
+	return p.checkPositionals()
+}
+
+// checkPositionals checks that positional places are unique and that roles are on
+// numbers, one option per role.
+func (p *Package) checkPositionals() error {
+	at := jsonPath(p.Meta.path, "bpf_skel", "data_sections")
+	place, role := map[int]string{}, map[string]string{}
 	for _, o := range p.opts {
-		if o.Positional {
-			npos++
+		if o.Positional > 0 {
+			if prev, dup := place[o.Positional]; dup {
+				return badf(at, "variables %s and %s are both positional argument %d", prev, o.Name, o.Positional)
+			}
+			place[o.Positional] = o.Name
 		}
-	}
-	if npos > 1 {
-		return badf(jsonPath(p.Meta.path, "bpf_skel", "data_sections"), "%d variables are positional, at most one may be", npos)
+		if o.Role == "" {
+			continue
+		}
+		if o.Kind != KindInt && o.Kind != KindUint && o.Kind != KindFloat {
+			return badf(at, "variable %s has role %q but is a %s, want a number", o.Name, o.Role, o.Type)
+		}
+		if prev, dup := role[o.Role]; dup {
+			return badf(at, "variables %s and %s both have role %q", prev, o.Name, o.Role)
+		}
+		role[o.Role] = o.Name
 	}
 	return nil
 }
@@ -231,7 +295,7 @@ func (p *Package) newOption(sec string, v Variable, path string) (*Option, error
 		return nil, badf(jsonPath(path, "name"), "variable %q has no BTF type in the object", v.Name)
 	}
 	o := &Option{Name: v.Name, Section: sec, Long: v.Name, Type: v.Type, btfType: vs.Type.Type,
-		Help: v.Description, Positional: v.Cmdarg.Positional, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar,
+		Help: v.Description, Positional: v.Cmdarg.Positional, Role: v.Cmdarg.Role, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar,
 		Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap}
 	if o.Type == "" {
 		o.Type = typeString(o.btfType)

@@ -160,7 +160,7 @@ func TestOptions(t *testing.T) {
 	if o == nil {
 		t.Fatal("no option")
 	}
-	if o.Long != "min" || o.Short != "m" || o.Kind != KindUint || o.Size != 8 || o.Default != "5" || !o.Positional || o.Help != "minimum duration" {
+	if o.Long != "min" || o.Short != "m" || o.Kind != KindUint || o.Size != 8 || o.Default != "5" || o.Positional != 1 || o.Help != "minimum duration" {
 		t.Errorf("option = %+v", o)
 	}
 	for _, tc := range []struct {

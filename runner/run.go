@@ -61,6 +61,12 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if d, ok := i.values.Role(RoleDuration); ok {
+		// An option with role duration ends the run as Ctrl-C would.
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, seconds(d))
+		defer stop()
+	}
 	// A failed write (full disk, closed pipe) stops the run: events must not vanish.
 	w := &lockedWriter{w: opts.Out, fail: cancel}
 	var lost atomic.Uint64
@@ -75,7 +81,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 		if !e.active(i.values.Bool) {
 			continue // when/unless: not printed with these options
 		}
-		read, closer, err := i.openOutput(ctx, e, w, opts, &lost)
+		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, &lost)
 		if err != nil {
 			return err
 		}
@@ -99,7 +105,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 
 // openOutput writes an output's text header and opens its reader. It returns the loop
 // that reads the output until ctx is done, and what to close afterwards (or nil).
-func (i *Instance) openOutput(ctx context.Context, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) (func() error, func() error, error) {
+func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) (func() error, func() error, error) {
 	m := i.coll.Maps[e.name]
 	if m == nil {
 		return nil, nil, fmt.Errorf("running: map %s not loaded", e.name)
@@ -109,7 +115,13 @@ func (i *Instance) openOutput(ctx context.Context, e *exporter, w *lockedWriter,
 	}
 	switch {
 	case e.meta.Sample != nil:
-		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag}
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, stop: stop}
+		if iv, ok := i.values.Role(RoleInterval); ok {
+			s.interval = seconds(iv)
+		}
+		if n, ok := i.values.Role(RoleCount); ok {
+			s.rounds = int(n)
+		}
 		return func() error { return s.loop(ctx) }, nil, nil
 	case e.specMap.Type == ebpf.RingBuf:
 		rd, err := ringbuf.NewReader(m)
@@ -153,6 +165,9 @@ func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, re
 	close(errc)
 	return <-errc
 }
+
+// seconds converts an option's value in seconds to a Duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // lockedWriter serialises the exporters' writes and remembers the first write error.
 type lockedWriter struct {

@@ -24,6 +24,13 @@ type sampler struct {
 	format Format
 	now    func() time.Time
 	diag   func(string)
+	// interval, if set, replaces the package's interval (and turns an at-exit map into
+	// an interval one): an option with role interval.
+	interval time.Duration
+	// rounds, if set, is how many interval rounds are printed before stop ends the run
+	// (role count); the run then prints no extra round at exit.
+	rounds int
+	stop   func()
 }
 
 func (s *sampler) loop(ctx context.Context) error {
@@ -32,12 +39,12 @@ func (s *sampler) loop(ctx context.Context) error {
 		s.w.write([]byte(s.kvHeader() + "\n"))
 	}
 	var tick <-chan time.Time
-	if !smp.AtExit {
-		t := time.NewTicker(smp.Interval)
+	if interval := s.tickInterval(); interval > 0 {
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		tick = t.C
 	}
-	for {
+	for n := 0; ; {
 		select {
 		case <-ctx.Done():
 			// A last round at exit, as bcc tools print their histograms on Ctrl-C.
@@ -48,8 +55,26 @@ func (s *sampler) loop(ctx context.Context) error {
 			return nil
 		case <-tick:
 			s.round()
+			if smp.ClearMap {
+				s.clear()
+			}
+			if n++; s.rounds > 0 && n >= s.rounds {
+				s.stop()
+				return nil
+			}
 		}
 	}
+}
+
+// tickInterval is the time between rounds, 0 for a map printed only at exit.
+func (s *sampler) tickInterval() time.Duration {
+	if s.interval > 0 {
+		return s.interval
+	}
+	if s.e.meta.Sample.AtExit {
+		return 0
+	}
+	return s.e.meta.Sample.Interval
 }
 
 // kv is one map entry.

@@ -152,7 +152,7 @@ func TestPackageOptions(t *testing.T) {
 			t.Errorf("--%s: short flag %q, want %q", tc.long, o.Short, tc.short)
 		}
 	}
-	if o := pkg.Option("targ_min_us"); o == nil || !o.Positional || o.Scale != 1000 || o.Metavar != "duration_ms" {
+	if o := pkg.Option("targ_min_us"); o == nil || o.Positional != 1 || o.Scale != 1000 || o.Metavar != "duration_ms" {
 		t.Errorf("targ_min_us: %+v, want the positional duration_ms scaled by 1000", o)
 	}
 	// bcc's duration_ms is a float number of milliseconds; the global holds µs.
