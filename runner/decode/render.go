@@ -28,20 +28,10 @@ func signExtend(v uint64, bits uint8, signed bool) uint64 {
 // readUint reads an integer-like node (int, bool, enum, pointer, bitfield) from d, which
 // starts at the node's first byte and holds n.size bytes. Signed values are sign-extended.
 func readUint(n *node, d []byte) uint64 {
-	var v uint64
 	if n.bitOff == 0 && n.bits == uint8(n.size*8) {
-		switch n.size {
-		case 1:
-			v = uint64(d[0])
-		case 2:
-			v = uint64(binary.LittleEndian.Uint16(d))
-		case 4:
-			v = uint64(binary.LittleEndian.Uint32(d))
-		case 8:
-			v = binary.LittleEndian.Uint64(d)
-		}
-		return signExtend(v, n.bits, n.signed)
+		return signExtend(le(d, n.size), n.bits, n.signed)
 	}
+	var v uint64
 	sh := int(n.bitOff)
 	for i := 0; i < int(n.size) && i < len(d); i++ {
 		pos := 8*i - sh
