@@ -10,7 +10,9 @@ import (
 )
 
 // bar is a libbpf-tools star bar: n stars in width columns.
-func bar(n, width int) string { return "|" + strings.Repeat("*", n) + strings.Repeat(" ", width-n) + "|" }
+func bar(n, width int) string {
+	return "|" + strings.Repeat("*", n) + strings.Repeat(" ", width-n) + "|"
+}
 
 func TestAppendLog2Hist(t *testing.T) {
 	got := string(AppendLog2Hist([]byte("x\n"), []uint64{0, 1, 0, 4, 0, 0}, "usecs"))
