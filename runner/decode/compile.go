@@ -217,7 +217,7 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if !top {
 			for _, r := range h.raw {
 				k, _, _ := strings.Cut(r, "=")
-				if columnOnly[k] {
+				if memberHints[k].column {
 					return nil, fmt.Errorf("%s: hint %q: only valid on top-level members: %w", mwhat, hintPrefix+r, ErrBadHint)
 				}
 			}
