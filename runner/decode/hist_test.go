@@ -74,9 +74,9 @@ func TestAppendStars(t *testing.T) {
 	}
 }
 
-func histPlans(t *testing.T, slots btf.Type) (key, val *Plan, err error) {
+func histPlans(t testing.TB, slots btf.Type) (key, val *Plan) {
 	t.Helper()
-	key, err = Compile(roundTrip(t, &btf.Struct{Name: "hkey", Size: 8, Members: []btf.Member{
+	key, err := Compile(roundTrip(t, &btf.Struct{Name: "hkey", Size: 8, Members: []btf.Member{
 		mem("pid", tU32, 0), mem("cpu", tU32, 4)}}), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -87,12 +87,12 @@ func histPlans(t *testing.T, slots btf.Type) (key, val *Plan, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return key, val, nil
+	return key, val
 }
 
 func TestHistogram(t *testing.T) {
 	for _, elem := range []*btf.Int{tU32, tU64} {
-		key, val, _ := histPlans(t, arr(elem, 4))
+		key, val := histPlans(t, arr(elem, 4))
 		h, err := NewHistogram(key, val, HistOptions{Unit: "usecs"})
 		if err != nil {
 			t.Fatal(err)
@@ -143,13 +143,13 @@ func TestHistogramErrors(t *testing.T) {
 		{arr(tF32, 4), "slots elements must be 4 or 8 byte integers"},
 		{arr(&btf.Struct{Name: "s", Size: 4, Members: []btf.Member{mem("x", tU32, 0)}}, 2), "slots elements must be 4 or 8 byte integers"},
 	} {
-		key, val, _ := histPlans(t, tc.slots)
+		key, val := histPlans(t, tc.slots)
 		_, err := NewHistogram(key, val, HistOptions{})
 		if !errors.Is(err, ErrUnsupportedType) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("slots %v: error %v, want %q", tc.slots, err, tc.want)
 		}
 	}
-	key, _, _ := histPlans(t, arr(tU32, 2))
+	key, _ := histPlans(t, arr(tU32, 2))
 	if _, err := NewHistogram(key, key, HistOptions{}); !errors.Is(err, ErrUnsupportedType) || !strings.Contains(err.Error(), "no slots field") {
 		t.Errorf("no slots: %v", err)
 	}

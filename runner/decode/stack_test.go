@@ -11,7 +11,7 @@ import (
 
 // stackEvent is eunomia's profile event: pid, cpu_id, comm, kstack_sz, ustack_sz and two
 // stacks of 4 addresses.
-func stackEvent(t *testing.T, rename map[string]string) *Plan {
+func stackEvent(t testing.TB, rename map[string]string) *Plan {
 	t.Helper()
 	n := func(s string) string {
 		if r, ok := rename[s]; ok {
