@@ -15,6 +15,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+
+	"ecli/runner/decode"
 )
 
 // Version is what btfexport writes to meta.eunomia_version. It names this tool rather than
@@ -606,7 +608,7 @@ func exportTypes(cs *ebpf.CollectionSpec, maps []string, opts Options) ([]*btf.S
 		if m.Type != ebpf.RingBuf && m.Type != ebpf.PerfEventArray || m.Value == nil {
 			continue
 		}
-		if s, ok := underlying(m.Value).(*btf.Struct); ok && !seen[s] {
+		if s, ok := decode.Underlying(m.Value).(*btf.Struct); ok && !seen[s] {
 			seen[s] = true
 			out = append(out, s)
 		}
@@ -670,7 +672,7 @@ func multipleExports(cs *ebpf.CollectionSpec, metas []Map, names []string, pkg *
 			cfg = json.RawMessage(`"default"`)
 		default:
 			var id btf.TypeID
-			if s, ok := underlying(m.Value).(*btf.Struct); ok && m.Value != nil {
+			if s, ok := decode.Underlying(m.Value).(*btf.Struct); ok && m.Value != nil {
 				tid, err := cs.Types.TypeID(s)
 				if err != nil {
 					return fmt.Errorf("finding type id of map %s value: %w", names[i], err)

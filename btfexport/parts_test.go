@@ -10,10 +10,11 @@ import (
 	"github.com/cilium/ebpf/btf"
 )
 
-func TestCType(t *testing.T) {
+// TestSkelType: ecc's `type` strings are decode.CTypeName except for composites and enums
+// (decode's tests cover the C spelling itself).
+func TestSkelType(t *testing.T) {
 	u32 := &btf.Int{Name: "unsigned int", Size: 4}
 	char := &btf.Int{Name: "char", Size: 1, Encoding: btf.Signed | btf.Char}
-	boolT := &btf.Typedef{Name: "bool", Type: &btf.Int{Name: "_Bool", Size: 1, Encoding: btf.Bool}}
 	pid := &btf.Typedef{Name: "pid_t", Type: &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}}
 	ev := &btf.Struct{Name: "event", Size: 8}
 	for _, tc := range []struct {
@@ -22,19 +23,18 @@ func TestCType(t *testing.T) {
 	}{
 		{u32, "unsigned int"},
 		{&btf.Const{Type: &btf.Volatile{Type: pid}}, "pid_t"},
-		{&btf.Volatile{Type: &btf.Const{Type: boolT}}, "bool"},
 		{&btf.Array{Type: &btf.Const{Type: &btf.Volatile{Type: char}}, Nelems: 16}, "char[16]"},
 		{&btf.Array{Type: &btf.Array{Type: u32, Nelems: 3}, Nelems: 2}, "unsigned int[2][3]"},
 		{&btf.Pointer{Target: ev}, "struct event *"},
 		{&btf.Pointer{Target: &btf.Pointer{Target: char}}, "char **"},
-		{&btf.Pointer{Target: &btf.Void{}}, "void *"},
-		{&btf.Union{Size: 4}, "union {...}"},
-		{&btf.Enum{Name: "event_type", Size: 4}, "enum event_type"},
 		{&btf.Pointer{Target: &btf.FuncProto{Return: u32, Params: []btf.FuncParam{{Type: char}}}}, "unsigned int (*)(char)"},
-		{&btf.Float{Name: "double", Size: 8}, "double"},
+		{ev, "composite"},
+		{&btf.Const{Type: &btf.Union{Size: 4}}, "composite"},
+		{&btf.Enum{Name: "event_type", Size: 4}, "enum"},
+		{&btf.Typedef{Name: "ev_t", Type: ev}, "ev_t"},
 	} {
-		if got := cType(tc.typ); got != tc.want {
-			t.Errorf("cType(%v) = %q, want %q", tc.typ, got, tc.want)
+		if got := skelType(tc.typ); got != tc.want {
+			t.Errorf("skelType(%v) = %q, want %q", tc.typ, got, tc.want)
 		}
 	}
 }

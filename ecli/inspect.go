@@ -8,7 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cilium/ebpf/btf"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
@@ -250,7 +249,7 @@ func printInspect(w io.Writer, in *inspected, pkg *runner.Package) error {
 			if f.Hidden && !strings.Contains(hints, "hide") {
 				hints = strings.TrimSpace("(shown only with its flag) " + hints)
 			}
-			fmt.Fprintf(tw, "    %s\t%s\t%d\t%d\t%s\t%s\n", f.Name, f.Column, f.Offset, f.Size, cType(f.Type), hints)
+			fmt.Fprintf(tw, "    %s\t%s\t%d\t%d\t%s\t%s\n", f.Name, f.Column, f.Offset, f.Size, decode.CTypeName(f.Type), hints)
 		}
 		tw.Flush()
 	}
@@ -261,46 +260,6 @@ func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i] + " …"
-	}
-	return s
-}
-
-// cType spells a BTF type roughly as C would.
-func cType(t btf.Type) string {
-	switch v := t.(type) {
-	case nil:
-		return "?"
-	case *btf.Typedef:
-		return v.Name
-	case *btf.Int:
-		return v.Name
-	case *btf.Float:
-		return v.Name
-	case *btf.Struct:
-		return "struct " + nameOrAnon(v.Name)
-	case *btf.Union:
-		return "union " + nameOrAnon(v.Name)
-	case *btf.Enum:
-		return "enum " + nameOrAnon(v.Name)
-	case *btf.Pointer:
-		return cType(v.Target) + " *"
-	case *btf.Array:
-		return fmt.Sprintf("%s[%d]", cType(v.Type), v.Nelems)
-	case *btf.Const:
-		return "const " + cType(v.Type)
-	case *btf.Volatile:
-		return "volatile " + cType(v.Type)
-	case *btf.Restrict:
-		return cType(v.Type)
-	case *btf.TypeTag:
-		return cType(v.Type)
-	}
-	return t.TypeName()
-}
-
-func nameOrAnon(s string) string {
-	if s == "" {
-		return "{...}"
 	}
 	return s
 }

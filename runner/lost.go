@@ -1,13 +1,14 @@
 package runner
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf/btf"
+
+	"ecli/runner/decode"
 )
 
 // lostCounter is a global the program increments when it drops an event (a full ring
@@ -17,8 +18,7 @@ import (
 type lostCounter struct {
 	name    string
 	section string
-	offset  uint32
-	size    uint32
+	at      decode.Int // where the counter lies in the section's value
 	last    uint64
 }
 
@@ -28,13 +28,13 @@ func (p *Package) lostCounters() []*lostCounter {
 		if vs.Type == nil || !slices.Contains(vs.Type.Tags, "ecli:lost") {
 			continue
 		}
-		i, ok := btf.UnderlyingType(vs.Type.Type).(*btf.Int)
+		i, ok := decode.Underlying(vs.Type.Type).(*btf.Int)
 		if !ok || (i.Size != 4 && i.Size != 8) {
 			continue
 		}
-		out = append(out, &lostCounter{name: name, section: vs.SectionName, offset: vs.Offset, size: i.Size})
+		out = append(out, &lostCounter{name: name, section: vs.SectionName, at: decode.Int{Offset: vs.Offset, Size: i.Size}})
 	}
-	slices.SortFunc(out, func(a, b *lostCounter) int { return int(a.offset) - int(b.offset) })
+	slices.SortFunc(out, func(a, b *lostCounter) int { return int(a.at.Offset) - int(b.at.Offset) })
 	return out
 }
 
@@ -46,14 +46,12 @@ func (i *Instance) checkLost(counters []*lostCounter, lost *atomic.Uint64, diag 
 			continue
 		}
 		buf := make([]byte, m.ValueSize())
-		if err := m.Lookup(uint32(0), &buf); err != nil || int(c.offset+c.size) > len(buf) {
+		if err := m.Lookup(uint32(0), &buf); err != nil {
 			continue
 		}
-		var v uint64
-		if c.size == 4 {
-			v = uint64(binary.LittleEndian.Uint32(buf[c.offset:]))
-		} else {
-			v = binary.LittleEndian.Uint64(buf[c.offset:])
+		v, err := c.at.Read(buf)
+		if err != nil {
+			continue
 		}
 		if v > c.last {
 			lost.Add(v - c.last)

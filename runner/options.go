@@ -12,6 +12,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"github.com/tidwall/gjson"
+
+	"ecli/runner/decode"
 )
 
 // OptionKind is the value kind of an Option.
@@ -544,29 +546,6 @@ func (p *Package) applyValues(spec *ebpf.CollectionSpec, v *Values) error {
 	return nil
 }
 
-// typeString renders a BTF type as a short C type string.
-func typeString(t btf.Type) string {
-	switch t := t.(type) {
-	case *btf.Typedef:
-		return t.Name
-	case *btf.Const:
-		return typeString(t.Type)
-	case *btf.Volatile:
-		return typeString(t.Type)
-	case *btf.Int:
-		return t.Name
-	case *btf.Float:
-		return t.Name
-	case *btf.Enum:
-		return "enum " + t.Name
-	case *btf.Array:
-		return fmt.Sprintf("%s[%d]", typeString(t.Type), t.Nelems)
-	case *btf.Pointer:
-		return typeString(t.Target) + " *"
-	case *btf.Struct:
-		return "struct " + t.Name
-	case *btf.Union:
-		return "union " + t.Name
-	}
-	return fmt.Sprintf("%T", t)
-}
+
+// typeString renders a BTF type as a C type string (decode.CTypeName).
+func typeString(t btf.Type) string { return decode.CTypeName(t) }

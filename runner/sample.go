@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/btf"
 
 	"ecli/runner/decode"
 )
@@ -31,12 +28,15 @@ type sampler struct {
 	// (role count); the run then prints no extra round at exit.
 	rounds int
 	stop   func()
+
+	hist    *decode.Histogram // log2_hist / linear_hist text, built on first use
+	histErr error
 }
 
 func (s *sampler) loop(ctx context.Context) error {
 	smp := s.e.meta.Sample
 	if s.format == Text && smp.Type == "default_kv" {
-		s.w.write([]byte(s.kvHeader() + "\n"))
+		s.w.write([]byte(s.kv().Header() + "\n"))
 	}
 	var tick <-chan time.Time
 	if interval := s.tickInterval(); interval > 0 {
@@ -113,29 +113,17 @@ func sortEntries(entries []kv, keys []sortField) {
 	if len(keys) == 0 {
 		return
 	}
-	field := func(e kv, f sortField) (uint64, bool) {
-		var b []byte
-		if int(f.off) < len(e.key) {
-			b = e.key[f.off:]
-		} else {
-			b = e.val[int(f.off)-len(e.key):]
+	field := func(e kv, f sortField) uint64 {
+		sample, at := e.key, decode.Int{Offset: f.off, Size: f.size, Signed: f.signed}
+		if int(f.off) >= len(e.key) {
+			sample, at.Offset = e.val, f.off-uint32(len(e.key))
 		}
-		if len(b) < int(f.size) {
-			return 0, false
-		}
-		var v uint64
-		for i := int(f.size) - 1; i >= 0; i-- {
-			v = v<<8 | uint64(b[i])
-		}
-		if f.signed && f.size < 8 && v&(1<<(8*f.size-1)) != 0 {
-			v |= ^uint64(0) << (8 * f.size)
-		}
-		return v, true
+		v, _ := at.Read(sample) // a field past the entry sorts as 0
+		return v
 	}
 	slices.SortStableFunc(entries, func(a, b kv) int {
 		for _, f := range keys {
-			va, _ := field(a, f)
-			vb, _ := field(b, f)
+			va, vb := field(a, f), field(b, f)
 			c := 0
 			if f.signed {
 				c = cmp.Compare(int64(va), int64(vb))
@@ -166,266 +154,52 @@ func (s *sampler) clear() {
 	}
 }
 
+// kv renders the map's entries in eunomia's default_kv layout (and its JSON lines).
+func (s *sampler) kv() decode.KV { return decode.KV{Key: s.e.keyPlan, Value: s.e.plan} }
+
+// entry renders one map entry into out; nothing is written when it fails.
 func (s *sampler) entry(out *bytes.Buffer, key, val []byte) error {
-	if s.format == JSON {
-		b := []byte(`{"key":`)
-		b, err := s.e.keyPlan.AppendJSON(b, key)
-		if err != nil {
-			return err
+	var b []byte
+	var err error
+	switch {
+	case s.format == JSON:
+		b, err = s.kv().AppendJSON(nil, key, val)
+	case s.e.meta.Sample.Type == "log2_hist" || s.e.meta.Sample.Type == "linear_hist":
+		var h *decode.Histogram
+		if h, err = s.histogram(); err == nil {
+			b, err = h.AppendText(nil, key, val)
 		}
-		b = append(b, `,"value":`...)
-		if b, err = s.e.plan.AppendJSON(b, val); err != nil {
-			return err
-		}
-		out.Write(append(b, '}', '\n'))
-		return nil
+	case s.e.meta.Sample.Type == "table":
+		b, err = s.e.table.AppendEntryText(nil, key, val)
+	default:
+		b, err = s.kv().AppendText(nil, s.now(), key, val)
 	}
-	switch s.e.meta.Sample.Type {
-	case "log2_hist", "linear_hist":
-		return s.hist(out, key, val)
-	case "table":
-		sample := append(append(make([]byte, 0, len(key)+len(val)), key...), val...)
-		b, err := s.e.table.AppendText(nil, sample)
-		if err != nil {
-			return err
-		}
-		out.Write(append(b, '\n'))
-		return nil
-	}
-	// default_kv: time, the key as JSON, the value as JSON (eunomia's layout).
-	b := s.now().AppendFormat(nil, "15:04:05")
-	b = append(b, ' ')
-	b, err := s.e.keyPlan.AppendJSON(b, key)
 	if err != nil {
-		return err
-	}
-	b = append(b, ' ')
-	if b, err = s.e.plan.AppendJSON(b, val); err != nil {
 		return err
 	}
 	out.Write(append(b, '\n'))
 	return nil
 }
 
-func (s *sampler) kvHeader() string {
-	var b strings.Builder
-	b.WriteString("TIME     ")
-	for _, p := range []*decode.Plan{s.e.keyPlan, s.e.plan} {
-		for _, f := range p.Fields() {
-			name := strings.ToUpper(f.Name)
-			if name == "" {
-				name = strings.ToUpper(typeString(f.Type))
-			}
-			fmt.Fprintf(&b, "%-6s ", name)
+// histogram returns the map's histogram rendering, building it on first use.
+func (s *sampler) histogram() (*decode.Histogram, error) {
+	if s.hist == nil && s.histErr == nil {
+		smp := s.e.meta.Sample
+		opts := decode.HistOptions{Kind: decode.Log2, Unit: smp.Unit}
+		if smp.Type == "linear_hist" {
+			opts.Kind = decode.Linear
 		}
+		s.hist, s.histErr = decode.NewHistogram(s.e.keyPlan, s.e.plan, opts)
 	}
-	return b.String()
+	return s.hist, s.histErr
 }
 
-// hist prints "key = ...", the value's other fields, then the slots as a histogram.
-func (s *sampler) hist(out *bytes.Buffer, key, val []byte) error {
-	out.WriteString("key =")
-	for i := range s.e.keyPlan.Fields() {
-		t, err := s.e.keyPlan.AppendFieldText(nil, key, i)
-		if err != nil {
-			return err
-		}
-		out.WriteString("  ")
-		out.Write(t)
-	}
-	out.WriteByte('\n')
-	var slots []uint64
-	found := false
-	for i, f := range s.e.plan.Fields() {
-		if f.Name == "slots" {
-			found = true
-			var err error
-			if slots, err = readSlots(f, val); err != nil {
-				return err
-			}
-			continue
-		}
-		t, err := s.e.plan.AppendFieldText(nil, val, i)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "%s = %s\n", f.Name, t)
-	}
-	if !found {
-		return fmt.Errorf("value of map %s has no slots field to draw a histogram from", s.e.name)
-	}
-	if s.e.meta.Sample.Type == "linear_hist" {
-		writeLinearHist(out, slots, s.e.meta.Sample.Unit)
-	} else {
-		writeLog2Hist(out, slots, s.e.meta.Sample.Unit)
-	}
-	out.WriteByte('\n')
-	return nil
-}
-
-func readSlots(f decode.Field, val []byte) ([]uint64, error) {
-	arr, ok := btf.UnderlyingType(f.Type).(*btf.Array)
-	if !ok {
-		return nil, fmt.Errorf("slots is not an array")
-	}
-	sz, err := btf.Sizeof(arr.Type)
-	if err != nil || (sz != 4 && sz != 8) {
-		return nil, fmt.Errorf("slots elements must be 4 or 8 byte integers")
-	}
-	n := int(arr.Nelems)
-	if int(f.Offset)+n*sz > len(val) {
-		return nil, decode.ErrShortSample
-	}
-	out := make([]uint64, n)
-	for i := range out {
-		b := val[int(f.Offset)+i*sz:]
-		if sz == 4 {
-			out[i] = uint64(binary.LittleEndian.Uint32(b))
-		} else {
-			out[i] = binary.LittleEndian.Uint64(b)
-		}
-	}
-	return out, nil
-}
-
-func stars(val, max uint64, width int) string {
-	if max == 0 {
-		return strings.Repeat(" ", width)
-	}
-	n := int(min(val, max) * uint64(width) / max)
-	s := strings.Repeat("*", n) + strings.Repeat(" ", width-n)
-	if val > max {
-		s = s[:width-1] + "+"
-	}
-	return s
-}
-
-// writeLog2Hist draws slots like libbpf-tools' print_log2_hist.
-func writeLog2Hist(out *bytes.Buffer, vals []uint64, unit string) {
-	idxMax, valMax := -1, uint64(0)
-	for i, v := range vals {
-		if v > 0 {
-			idxMax = i
-		}
-		valMax = max(valMax, v)
-	}
-	if idxMax < 0 {
-		return
-	}
-	starsMax, w, pad, uw := 40, 10, 5, 19
-	if idxMax > 32 {
-		starsMax, w, pad, uw = 20, 20, 15, 29
-	}
-	fmt.Fprintf(out, "%*s%-*s : count    distribution\n", pad, "", uw, unit)
-	for i := 0; i <= idxMax; i++ {
-		low := (uint64(1) << (i + 1)) >> 1
-		high := (uint64(1) << (i + 1)) - 1
-		if low == high {
-			low--
-		}
-		fmt.Fprintf(out, "%*d -> %-*d : %-8d |%s|\n", w, low, w, high, vals[i], stars(vals[i], valMax, starsMax))
-	}
-}
-
-// writeLinearHist draws slots like libbpf-tools' print_linear_hist with step 1.
-func writeLinearHist(out *bytes.Buffer, vals []uint64, unit string) {
-	idxMin, idxMax, valMax := -1, -1, uint64(0)
-	for i, v := range vals {
-		if v > 0 {
-			if idxMin < 0 {
-				idxMin = i
-			}
-			idxMax = i
-		}
-		valMax = max(valMax, v)
-	}
-	if idxMax < 0 {
-		return
-	}
-	fmt.Fprintf(out, "     %-13s : count     distribution\n", unit)
-	for i := idxMin; i <= idxMax; i++ {
-		fmt.Fprintf(out, "        %-10d : %-8d |%s|\n", i, vals[i], stars(vals[i], valMax, 40))
-	}
-}
-
-// appendStackTrace renders a stack-trace event like eunomia's stack_trace interpreter
+// appendStackTrace renders a stack-trace event like eunomia's stack_trace interpreter,
 // without symbols.
 func appendStackTrace(b []byte, e *exporter, sample []byte) ([]byte, error) {
-	if len(sample) < int(e.plan.Size()) {
-		return b, decode.ErrShortSample
-	}
-	fm := e.meta.StackTrace.FieldMap
-	field := func(name string) (decode.Field, bool) {
-		if n, ok := fm[name]; ok && n != "" {
-			name = n
-		}
-		for _, f := range e.plan.Fields() {
-			if f.Name == name {
-				return f, true
-			}
-		}
-		return decode.Field{}, false
-	}
-	u32 := func(name string) (int64, error) {
-		f, ok := field(name)
-		if !ok {
-			return 0, fmt.Errorf("stack trace event has no %s field", name)
-		}
-		return int64(int32(binary.LittleEndian.Uint32(sample[f.Offset:]))), nil
-	}
-	pid, err := u32("pid")
+	st, err := decode.NewStackTrace(e.plan, decode.StackOptions{Fields: e.meta.StackTrace.FieldMap})
 	if err != nil {
 		return b, err
 	}
-	cpu, err := u32("cpu_id")
-	if err != nil {
-		return b, err
-	}
-	ksz, err := u32("kstack_sz")
-	if err != nil {
-		return b, err
-	}
-	usz, err := u32("ustack_sz")
-	if err != nil {
-		return b, err
-	}
-	if ksz <= 0 && usz <= 0 {
-		return b[:0], nil
-	}
-	comm := ""
-	if f, ok := field("comm"); ok {
-		if sz, err := btf.Sizeof(f.Type); err == nil {
-			c := sample[f.Offset : int(f.Offset)+sz]
-			if k := bytes.IndexByte(c, 0); k >= 0 {
-				c = c[:k]
-			}
-			comm = string(c)
-		}
-	}
-	b = fmt.Appendf(b, "COMM: %s (pid=%d) @ CPU %d\n", comm, uint32(pid), uint32(cpu))
-	stack := func(title, name string, size int64) error {
-		f, ok := field(name)
-		if !ok {
-			return fmt.Errorf("stack trace event has no %s field", name)
-		}
-		if size <= 0 {
-			b = fmt.Appendf(b, "No %s Stack\n", title)
-			return nil
-		}
-		arrSize, _ := btf.Sizeof(f.Type)
-		n := min(int(size/8), arrSize/8)
-		b = fmt.Appendf(b, "%s:\n", title)
-		for j := 0; j < n; j++ {
-			addr := binary.LittleEndian.Uint64(sample[int(f.Offset)+8*j:])
-			b = fmt.Appendf(b, "  %d [<%016x>]\n", j, addr)
-		}
-		return nil
-	}
-	if err := stack("Kernel", "kstack", ksz); err != nil {
-		return b, err
-	}
-	if err := stack("Userspace", "ustack", usz); err != nil {
-		return b, err
-	}
-	return bytes.TrimSuffix(b, []byte("\n")), nil
+	return st.AppendText(b, sample)
 }

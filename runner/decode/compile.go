@@ -83,48 +83,6 @@ type compiler struct {
 	hinted bool
 }
 
-func typeName(t btf.Type) string {
-	for range maxDepth {
-		if n := t.TypeName(); n != "" {
-			return n
-		}
-		var ok bool
-		if t, ok = unqualify(t); !ok {
-			return ""
-		}
-	}
-	return ""
-}
-
-// unqualify steps through one typedef or qualifier; ok is false when t is neither.
-func unqualify(t btf.Type) (btf.Type, bool) {
-	switch v := t.(type) {
-	case *btf.Typedef:
-		return v.Type, true
-	case *btf.Const:
-		return v.Type, true
-	case *btf.Volatile:
-		return v.Type, true
-	case *btf.Restrict:
-		return v.Type, true
-	case *btf.TypeTag:
-		return v.Type, true
-	}
-	return t, false
-}
-
-// resolve skips typedefs and qualifiers.
-func resolve(t btf.Type) btf.Type {
-	for range maxDepth {
-		next, ok := unqualify(t)
-		if !ok {
-			return t
-		}
-		t = next
-	}
-	return t
-}
-
 func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) {
 	if name == "" {
 		name = "anonymous struct"
@@ -291,7 +249,7 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if !top {
 			for _, r := range h.raw {
 				k, _, _ := strings.Cut(r, "=")
-				if columnOnly[k] {
+				if memberHints[k].column {
 					return nil, fmt.Errorf("%s: hint %q: only valid on top-level members: %w", mwhat, hintPrefix+r, ErrBadHint)
 				}
 			}
@@ -437,7 +395,7 @@ func (c *compiler) compile(t btf.Type, what string, depth int) (*node, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%s: nested too deeply: %w", what, ErrUnsupportedType)
 	}
-	switch v := resolve(t).(type) {
+	switch v := Underlying(t).(type) {
 	case *btf.Int:
 		switch v.Size {
 		case 1, 2, 4, 8:
@@ -467,7 +425,7 @@ func (c *compiler) compile(t btf.Type, what string, depth int) (*node, error) {
 	case *btf.Pointer:
 		return &node{kind: kPtr, size: 8, bits: 64}, nil
 	case *btf.Array:
-		if e, ok := resolve(v.Type).(*btf.Int); ok && e.Size == 1 && (e.Name == "char" || e.Encoding == btf.Char) {
+		if e, ok := Underlying(v.Type).(*btf.Int); ok && e.Size == 1 && (e.Name == "char" || e.Encoding == btf.Char) {
 			return &node{kind: kString, size: v.Nelems, n: v.Nelems}, nil
 		}
 		elem, err := c.compile(v.Type, what, depth+1)

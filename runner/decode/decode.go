@@ -99,7 +99,7 @@ func Compile(t btf.Type, opts Options) (*Plan, error) {
 	}
 	name := typeName(t)
 	c := &compiler{opts: opts}
-	if s, ok := resolve(t).(*btf.Struct); ok {
+	if s, ok := Underlying(t).(*btf.Struct); ok {
 		return c.plan(name, s, s.Size)
 	}
 	field := t.TypeName()

@@ -68,3 +68,33 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMapsAndStacks feeds arbitrary bytes to the histogram and stack-trace renderings: no
+// panic, and a short sample is ErrShortSample.
+func FuzzMapsAndStacks(f *testing.F) {
+	f.Add([]byte{}, []byte{})
+	f.Add(bytes.Repeat([]byte{0xff}, 8), bytes.Repeat([]byte{0xff}, 96))
+	f.Add([]byte{1, 0, 0, 0, 2, 0, 0, 0}, []byte(stackSample(16, 8)))
+	key, val := histPlans(f, arr(tU64, 8))
+	h, err := NewHistogram(key, val, HistOptions{Unit: "usecs"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	lin, _ := NewHistogram(key, val, HistOptions{Kind: Linear})
+	st, err := NewStackTrace(stackEvent(f, nil), StackOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, k, v []byte) {
+		for _, h := range []*Histogram{h, lin} {
+			_, err := h.AppendText(nil, k, v)
+			if short := len(k) < int(key.Size()) || len(v) < int(val.Size()); short != errors.Is(err, ErrShortSample) || (!short && err != nil) {
+				t.Fatalf("histogram of %d+%d bytes: %v", len(k), len(v), err)
+			}
+		}
+		_, err := st.AppendText(nil, v)
+		if short := len(v) < 96; short != errors.Is(err, ErrShortSample) || (!short && err != nil) {
+			t.Fatalf("stack trace of %d bytes: %v", len(v), err)
+		}
+	})
+}

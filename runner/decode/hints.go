@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -26,7 +27,6 @@ type hints struct {
 	mapped []mapEntry
 	div    float64
 	rel    bool
-	unit   string
 }
 
 type mapEntry struct {
@@ -34,8 +34,69 @@ type mapEntry struct {
 	text string
 }
 
-// columnOnly lists hints that only make sense on a top-level member.
-var columnOnly = map[string]bool{"fmt": true, "order": true, "hide": true, "show": true}
+// hintArg says whether a member hint takes a value.
+type hintArg uint8
+
+const (
+	argNone     hintArg = iota // ecli:KEY
+	argRequired                // ecli:KEY=VALUE, VALUE not empty
+	argAny                     // either (the hint is refused whatever it carries)
+)
+
+// memberHint is one kind of member hint: its argument, whether it is only valid on a
+// top-level member (a column), and how it is stored. set's error is the reason the hint is
+// bad, without the member or the hint.
+type memberHint struct {
+	arg    hintArg
+	column bool
+	set    func(h *hints, val string) error
+}
+
+// memberHints are the hints a struct or union member may carry, by key.
+var memberHints = map[string]memberHint{
+	"name": {arg: argRequired, set: func(h *hints, v string) error { h.name = v; return nil }},
+	"fmt": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+		h.fmt, err = parseFmt(v)
+		h.hasFmt = true
+		return err
+	}},
+	"order": {arg: argRequired, column: true, set: func(h *hints, v string) error {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			return errors.New("not an integer")
+		}
+		h.order, h.hasOrd = int(n), true
+		return nil
+	}},
+	"hide":   {arg: argNone, column: true, set: func(h *hints, _ string) error { h.hide = true; return nil }},
+	"show":   {arg: argRequired, column: true, set: func(h *hints, v string) error { h.show = v; return nil }},
+	"select": {arg: argRequired, set: func(h *hints, v string) error { h.sel = v; return nil }},
+	"case":   {arg: argRequired, set: func(h *hints, v string) error { h.cases = strings.Split(v, ","); return nil }},
+	"format": {arg: argRequired, set: func(h *hints, v string) error {
+		switch v {
+		case "ipv4", "ipv6", "hex":
+			h.format = v
+			return nil
+		}
+		return errors.New("want ipv4, ipv6 or hex")
+	}},
+	"map": {arg: argRequired, set: func(h *hints, v string) (err error) {
+		h.mapped, err = parseMap(v)
+		return err
+	}},
+	"div": {arg: argRequired, set: func(h *hints, v string) error {
+		d, err := strconv.ParseFloat(v, 64)
+		if err != nil || d == 0 || math.IsNaN(d) || math.IsInf(d, 0) {
+			return errors.New("want a non-zero number")
+		}
+		h.div = d
+		return nil
+	}},
+	"rel": {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
+	// unit is informational: kept in Field.Hints for ecli inspect.
+	"unit": {arg: argRequired, set: func(*hints, string) error { return nil }},
+	"time": {arg: argAny, set: func(*hints, string) error { return errors.New("only valid on the struct itself") }},
+}
 
 // parseMemberHints parses the ecli: tags of a member. what names the member for errors.
 func parseMemberHints(tags []string, what string) (*hints, error) {
@@ -47,100 +108,24 @@ func parseMemberHints(tags []string, what string) (*hints, error) {
 			continue
 		}
 		key, val, hasVal := strings.Cut(body, "=")
-		bad := func(format string, args ...any) error {
-			return fmt.Errorf("%s: hint %q: %s: %w", what, tag, fmt.Sprintf(format, args...), ErrBadHint)
+		bad := func(why string) error {
+			return fmt.Errorf("%s: hint %q: %s: %w", what, tag, why, ErrBadHint)
 		}
 		if seen[key] {
 			return nil, bad("given twice")
 		}
 		seen[key] = true
-		needVal := func() error {
-			if !hasVal || val == "" {
-				return bad("needs a value")
-			}
-			return nil
+		mh, ok := memberHints[key]
+		switch {
+		case !ok:
+			return nil, bad("unknown hint")
+		case mh.arg == argRequired && (!hasVal || val == ""):
+			return nil, bad("needs a value")
+		case mh.arg == argNone && hasVal:
+			return nil, bad("takes no value")
 		}
-		noVal := func() error {
-			if hasVal {
-				return bad("takes no value")
-			}
-			return nil
-		}
-		var err error
-		switch key {
-		case "name":
-			if err = needVal(); err == nil {
-				h.name = val
-			}
-		case "fmt":
-			if err = needVal(); err == nil {
-				h.fmt, err = parseFmt(val)
-				if err != nil {
-					err = bad("%v", err)
-				}
-				h.hasFmt = true
-			}
-		case "order":
-			if err = needVal(); err == nil {
-				var n int64
-				n, err = strconv.ParseInt(val, 10, 32)
-				if err != nil {
-					err = bad("not an integer")
-				}
-				h.order, h.hasOrd = int(n), true
-			}
-		case "hide":
-			err = noVal()
-			h.hide = true
-		case "show":
-			if err = needVal(); err == nil {
-				h.show = val
-			}
-		case "select":
-			if err = needVal(); err == nil {
-				h.sel = val
-			}
-		case "case":
-			if err = needVal(); err == nil {
-				h.cases = strings.Split(val, ",")
-			}
-		case "format":
-			if err = needVal(); err == nil {
-				switch val {
-				case "ipv4", "ipv6", "hex":
-					h.format = val
-				default:
-					err = bad("want ipv4, ipv6 or hex")
-				}
-			}
-		case "map":
-			if err = needVal(); err == nil {
-				h.mapped, err = parseMap(val)
-				if err != nil {
-					err = bad("%v", err)
-				}
-			}
-		case "div":
-			if err = needVal(); err == nil {
-				h.div, err = strconv.ParseFloat(val, 64)
-				if err != nil || h.div == 0 || math.IsNaN(h.div) || math.IsInf(h.div, 0) {
-					err = bad("want a non-zero number")
-				}
-			}
-		case "rel":
-			err = noVal()
-			h.rel = true
-		case "unit":
-			if err = needVal(); err == nil {
-				h.unit = val
-			}
-		case "time":
-			err = bad("only valid on the struct itself")
-		default:
-			err = bad("unknown hint")
-		}
-		if err != nil {
-			return nil, err
+		if err := mh.set(h, val); err != nil {
+			return nil, bad(err.Error())
 		}
 		h.raw = append(h.raw, body)
 	}

@@ -29,20 +29,10 @@ func signExtend(v uint64, bits uint8, signed bool) uint64 {
 // readUint reads an integer-like node (int, bool, enum, pointer, bitfield) from d, which
 // starts at the node's first byte and holds n.size bytes. Signed values are sign-extended.
 func readUint(n *node, d []byte) uint64 {
-	var v uint64
 	if n.bitOff == 0 && n.bits == uint8(n.size*8) {
-		switch n.size {
-		case 1:
-			v = uint64(d[0])
-		case 2:
-			v = uint64(binary.LittleEndian.Uint16(d))
-		case 4:
-			v = uint64(binary.LittleEndian.Uint32(d))
-		case 8:
-			v = binary.LittleEndian.Uint64(d)
-		}
-		return signExtend(v, n.bits, n.signed)
+		return signExtend(le(d, n.size), n.bits, n.signed)
 	}
+	var v uint64
 	sh := int(n.bitOff)
 	for i := 0; i < int(n.size) && i < len(d); i++ {
 		pos := 8*i - sh
@@ -388,107 +378,134 @@ func appendText(dst []byte, n *node, d []byte) []byte {
 	return appendJSON(dst, n, d)
 }
 
+// scalar is a numeric value read for printf-style rendering, after rel and div.
+type scalar struct {
+	v       uint64
+	f       float64
+	isFloat bool
+	signed  bool
+}
+
 // appendScalar renders a numeric node per a printf verb (0 = default rendering), applying
 // rel, div and map.
 func appendScalar(dst []byte, n *node, d []byte, spec fmtSpec) []byte {
-	var (
-		isFloat bool
-		f       float64
-		v       uint64
-	)
+	sc := scalar{signed: n.signed}
 	switch n.kind {
 	case kFloat32, kFloat64:
-		isFloat, f = true, readFloat(n, d)
+		sc.isFloat, sc.f = true, readFloat(n, d)
 	default:
-		v = readUint(n, d)
+		sc.v = readUint(n, d)
 	}
 	if n.mapped != nil {
-		for _, e := range n.mapped {
-			if uint64(e.val) == v {
-				return append(dst, e.text...)
-			}
-		}
-		return appendIntValue(dst, n, v)
+		return appendMapped(dst, n, sc.v)
 	}
-	signed := n.signed
+	sc = n.adjust(sc)
+	switch spec.verb {
+	case 0, 's':
+		return appendScalarDefault(dst, n, sc, spec)
+	case 'f':
+		return appendScalarFloat(dst, sc, spec.prec)
+	}
+	return appendScalarInt(dst, n, sc, spec)
+}
+
+// appendMapped renders v by the node's map= hint, or as a number when no entry matches.
+func appendMapped(dst []byte, n *node, v uint64) []byte {
+	for _, e := range n.mapped {
+		if uint64(e.val) == v {
+			return append(dst, e.text...)
+		}
+	}
+	return appendIntValue(dst, n, v)
+}
+
+// adjust applies the rel hint (relative to the first value seen, so signed) and the div hint
+// (a float quotient).
+func (n *node) adjust(sc scalar) scalar {
 	if n.rel {
 		if !n.relSet {
-			n.relSet, n.relBase = true, v
+			n.relSet, n.relBase = true, sc.v
 		}
-		v -= n.relBase
-		signed = true
+		sc.v -= n.relBase
+		sc.signed = true
 	}
 	if n.div != 0 {
-		isFloat = true
-		if signed {
-			f = float64(int64(v)) / n.div
-		} else {
-			f = float64(v) / n.div
-		}
+		sc.isFloat = true
+		sc.f = sc.float() / n.div
 	}
-	verb := spec.verb
-	if verb == 0 || verb == 's' {
-		switch {
-		case isFloat && n.div != 0:
-			prec := spec.prec
-			if prec < 0 || verb == 's' {
-				prec = 2
-			}
-			return strconv.AppendFloat(dst, f, 'f', prec, 64)
-		case isFloat:
-			return appendFloat(dst, f)
-		case n.kind == kBool && !n.rel:
-			if v != 0 {
-				return append(dst, "true"...)
-			}
-			return append(dst, "false"...)
-		case n.kind == kEnum && !n.rel:
-			return appendEnum(dst, n, v)
-		case n.kind == kPtr:
-			return appendHex(dst, v)
-		}
-		if signed {
-			return strconv.AppendInt(dst, int64(v), 10)
-		}
-		return strconv.AppendUint(dst, v, 10)
+	return sc
+}
+
+// float returns the integer value as a float64.
+func (sc scalar) float() float64 {
+	if sc.signed {
+		return float64(int64(sc.v))
 	}
-	if verb == 'f' {
-		if !isFloat {
-			if signed {
-				f = float64(int64(v))
-			} else {
-				f = float64(v)
-			}
-		}
+	return float64(sc.v)
+}
+
+// appendScalarDefault renders without a numeric verb (none, or %s): a div quotient with the
+// given or 2 decimals, floats shortest, bools, enums and pointers as their kind, else the
+// integer.
+func appendScalarDefault(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
+	switch {
+	case sc.isFloat && n.div != 0:
 		prec := spec.prec
-		if prec < 0 {
-			prec = 6
+		if prec < 0 || spec.verb == 's' {
+			prec = 2
 		}
-		return strconv.AppendFloat(dst, f, 'f', prec, 64)
-	}
-	// d, u, x
-	neg := false
-	if isFloat {
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return strconv.AppendFloat(dst, f, 'f', -1, 64)
+		return strconv.AppendFloat(dst, sc.f, 'f', prec, 64)
+	case sc.isFloat:
+		return appendFloat(dst, sc.f)
+	case n.kind == kBool && !n.rel:
+		if sc.v != 0 {
+			return append(dst, "true"...)
 		}
-		i := int64(f)
-		signed, v = true, uint64(i)
+		return append(dst, "false"...)
+	case n.kind == kEnum && !n.rel:
+		return appendEnum(dst, n, sc.v)
+	case n.kind == kPtr:
+		return appendHex(dst, sc.v)
 	}
-	if verb != 'd' {
+	if sc.signed {
+		return strconv.AppendInt(dst, int64(sc.v), 10)
+	}
+	return strconv.AppendUint(dst, sc.v, 10)
+}
+
+// appendScalarFloat renders %f: prec decimals, 6 without a precision.
+func appendScalarFloat(dst []byte, sc scalar, prec int) []byte {
+	f := sc.f
+	if !sc.isFloat {
+		f = sc.float()
+	}
+	if prec < 0 {
+		prec = 6
+	}
+	return strconv.AppendFloat(dst, f, 'f', prec, 64)
+}
+
+// appendScalarInt renders %d, %u and %x: floats truncated toward zero, %u and %x of the
+// value's own width (two's complement), the precision as a minimum number of digits.
+func appendScalarInt(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
+	v, signed := sc.v, sc.signed
+	if sc.isFloat {
+		if math.IsNaN(sc.f) || math.IsInf(sc.f, 0) {
+			return strconv.AppendFloat(dst, sc.f, 'f', -1, 64)
+		}
+		signed, v = true, uint64(int64(sc.f))
+	}
+	if spec.verb != 'd' {
 		if !n.rel && n.bits > 0 {
 			v &= mask(n.bits)
 		}
 	} else if signed && int64(v) < 0 {
-		neg = true
-		v = -v
-	}
-	if neg {
 		dst = append(dst, '-')
+		v = -v
 	}
 	start := len(dst)
 	base := 10
-	if verb == 'x' {
+	if spec.verb == 'x' {
 		base = 16
 	}
 	dst = strconv.AppendUint(dst, v, base)
