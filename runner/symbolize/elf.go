@@ -45,7 +45,8 @@ type object struct {
 	syms  []esym
 	names string
 
-	gotab *gosym.Table // Go binaries without symbols or without DWARF
+	dynsymOnly bool         // syms are the exported ones only
+	gotab      *gosym.Table // Go binaries without .symtab or without DWARF
 
 	dw   *dwarf.Data
 	cus  []cuRange
@@ -108,7 +109,7 @@ func loadObject(path, debugRoot string) *object {
 	}
 
 	// .symtab of the debug file, else of the file, else .dynsym.
-	for _, src := range []func() (*elf.File, []elf.Symbol){
+	for n, src := range []func() (*elf.File, []elf.Symbol){
 		func() (*elf.File, []elf.Symbol) {
 			if dbg == nil {
 				return nil, nil
@@ -120,6 +121,7 @@ func loadObject(path, debugRoot string) *object {
 		func() (*elf.File, []elf.Symbol) { s, _ := f.DynamicSymbols(); return f, s },
 	} {
 		if file, syms := src(); o.setSymbols(file, syms) > 0 {
+			o.dynsymOnly = n == 2
 			break
 		}
 	}
@@ -139,7 +141,7 @@ func loadObject(path, debugRoot string) *object {
 			break
 		}
 	}
-	if o.dw == nil || len(o.syms) == 0 {
+	if o.dw == nil || len(o.syms) == 0 || o.dynsymOnly {
 		o.goTable(f)
 	}
 	o.bytes += int64(len(o.syms))*int64(24) + int64(len(o.names)) + int64(len(o.cus))*24 + 512
@@ -223,12 +225,11 @@ func (o *object) vaddr(off uint64) (uint64, bool) {
 
 // resolve names the function holding virtual address v and v's offset in it.
 func (o *object) resolve(v uint64, demangle bool) (string, uint64, bool) {
-	if len(o.syms) == 0 && o.gotab != nil {
-		fn := o.gotab.PCToFunc(v)
-		if fn == nil {
-			return "", 0, false
+	// A Go binary's own table names every function; .dynsym only the exported ones.
+	if o.gotab != nil && (len(o.syms) == 0 || o.dynsymOnly) {
+		if fn := o.gotab.PCToFunc(v); fn != nil {
+			return fn.Name, v - fn.Entry, true
 		}
-		return fn.Name, v - fn.Entry, true
 	}
 	i, ok := o.symbol(v)
 	if !ok {

@@ -65,7 +65,7 @@ func run(dir string, name string, args ...string) error {
 }
 
 // needTool skips the test when a build tool is missing.
-func needTool(t *testing.T, names ...string) {
+func needTool(t testing.TB, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
@@ -75,7 +75,7 @@ func needTool(t *testing.T, names ...string) {
 }
 
 // cFixtures builds the C and C++ fixtures (once).
-func cFixtures(t *testing.T) *fixtures {
+func cFixtures(t testing.TB) *fixtures {
 	t.Helper()
 	needTool(t, "gcc", "g++", "objcopy", "strip")
 	cOnce.Do(func() { cFix, cFixEr = buildC() })
@@ -147,7 +147,7 @@ var (
 )
 
 // rustFixtures builds testdata/fx.rs with the default (legacy) and v0 manglings.
-func rustFixtures(t *testing.T) map[string]string {
+func rustFixtures(t testing.TB) map[string]string {
 	t.Helper()
 	needTool(t, "rustc")
 	rustOnce.Do(func() {
@@ -180,7 +180,7 @@ type proc struct {
 	cmd   *exec.Cmd
 }
 
-func startProc(t *testing.T, path string, env ...string) *proc {
+func startProc(t testing.TB, path string, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(path)
 	cmd.Env = append(os.Environ(), env...)
@@ -215,7 +215,7 @@ func startProc(t *testing.T, path string, env ...string) *proc {
 }
 
 // exit closes the fixture's stdin and waits for it to exit.
-func (p *proc) exit(t *testing.T) {
+func (p *proc) exit(t testing.TB) {
 	if p.cmd.ProcessState != nil {
 		return
 	}
@@ -228,7 +228,7 @@ func (p *proc) exit(t *testing.T) {
 }
 
 // markerLine returns the 1-based line of testdata/file holding "LINE:name".
-func markerLine(t *testing.T, file, name string) int {
+func markerLine(t testing.TB, file, name string) int {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
@@ -245,7 +245,7 @@ func markerLine(t *testing.T, file, name string) int {
 
 // nmSymbols returns name → (value, size) from `nm -S` of path (an oracle independent of this
 // package's ELF reading).
-func nmSymbols(t *testing.T, path string, dynamic bool) map[string][2]uint64 {
+func nmSymbols(t testing.TB, path string, dynamic bool) map[string][2]uint64 {
 	t.Helper()
 	args := []string{"-S", "--defined-only"}
 	if dynamic {

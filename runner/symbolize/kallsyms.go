@@ -3,6 +3,7 @@ package symbolize
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -10,16 +11,21 @@ import (
 
 // KernelSymbols is a parsed /proc/kallsyms: text symbols sorted by address.
 type KernelSymbols struct {
-	syms    []ksym
+	addrs   []uint64 // sorted; searched alone to touch less memory
+	meta    []kmeta  // meta[i] names addrs[i]
 	names   string   // every name, back to back
 	modules []string // modules[0] is "" (vmlinux)
 }
 
-type ksym struct {
-	addr uint64
+type kmeta struct {
 	name uint32 // offset in names
 	nlen uint16
 	mod  uint16 // index in modules
+}
+
+type ksym struct {
+	addr uint64
+	kmeta
 }
 
 // ParseKallsyms reads the text of /proc/kallsyms ("address type name [module]" lines) and keeps
@@ -28,6 +34,7 @@ type ksym struct {
 func ParseKallsyms(r io.Reader) (*KernelSymbols, error) {
 	k := &KernelSymbols{modules: []string{""}}
 	var names []byte
+	var syms []ksym
 	modIndex := map[string]uint16{"": 0}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
@@ -64,66 +71,65 @@ func ParseKallsyms(r io.Reader) (*KernelSymbols, error) {
 			k.modules = append(k.modules, string(mod))
 			modIndex[string(mod)] = mi
 		}
-		k.syms = append(k.syms, ksym{addr: addr, name: uint32(len(names)), nlen: uint16(len(name)), mod: mi})
+		syms = append(syms, ksym{addr, kmeta{name: uint32(len(names)), nlen: uint16(len(name)), mod: mi}})
 		names = append(names, name...)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading kallsyms: %w", err)
 	}
-	if len(k.syms) == 0 {
+	if len(syms) == 0 {
 		if zeros > 0 {
 			return nil, ErrKernelRestricted
 		}
 		return nil, fmt.Errorf("kallsyms has no text symbols (%d lines)", lines)
 	}
 	k.names = string(names)
-	k.syms = slices.Clip(k.syms)
-	slices.SortStableFunc(k.syms, func(a, b ksym) int {
-		switch {
-		case a.addr < b.addr:
-			return -1
-		case a.addr > b.addr:
-			return 1
+	// By address, aliases in file order (their name offsets grow with it). The file is
+	// nearly sorted: modules come after vmlinux, each sorted.
+	byAddr := func(a, b ksym) int {
+		if c := cmp.Compare(a.addr, b.addr); c != 0 {
+			return c
 		}
-		return 0
-	})
+		return cmp.Compare(a.name, b.name)
+	}
+	if !slices.IsSortedFunc(syms, byAddr) {
+		slices.SortFunc(syms, byAddr)
+	}
+	k.addrs, k.meta = make([]uint64, len(syms)), make([]kmeta, len(syms))
+	for i, s := range syms {
+		k.addrs[i], k.meta[i] = s.addr, s.kmeta
+	}
 	return k, nil
 }
 
 // Len is the number of text symbols.
-func (k *KernelSymbols) Len() int { return len(k.syms) }
+func (k *KernelSymbols) Len() int { return len(k.addrs) }
 
 // Lookup returns the symbol at or below addr. Frame.Name is empty and the error ErrNoSymbol
 // when addr lies below every symbol.
 func (k *KernelSymbols) Lookup(addr uint64) (Frame, error) {
-	i, found := slices.BinarySearchFunc(k.syms, addr, func(s ksym, a uint64) int {
-		switch {
-		case s.addr < a:
-			return -1
-		case s.addr > a:
-			return 1
-		}
-		return 0
-	})
-	if found {
-		// the first of several symbols at one address (aliases keep file order)
-		for i > 0 && k.syms[i-1].addr == addr {
-			i--
-		}
-	} else {
-		if i == 0 {
-			return Frame{Addr: addr}, ErrNoSymbol
-		}
-		i--
-		for i > 0 && k.syms[i-1].addr == k.syms[i].addr {
-			i--
+	// the first index whose address is above addr, then back to the first alias below it
+	lo, hi := 0, len(k.addrs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if k.addrs[m] <= addr {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	s := k.syms[i]
+	if lo == 0 {
+		return Frame{Addr: addr}, ErrNoSymbol
+	}
+	i := lo - 1
+	for i > 0 && k.addrs[i-1] == k.addrs[i] {
+		i--
+	}
+	s := k.meta[i]
 	return Frame{
 		Addr:   addr,
 		Name:   k.names[s.name : s.name+uint32(s.nlen)],
-		Offset: addr - s.addr,
+		Offset: addr - k.addrs[i],
 		Module: k.modules[s.mod],
 	}, nil
 }

@@ -169,9 +169,9 @@ func (s *Symbolizer) User(pid uint32, addr uint64) (Frame, error) {
 	if m.path == "" || m.path[0] == '[' || m.inode == 0 {
 		return fr, ErrNoFile
 	}
-	o := s.object(pid, m)
-	if o.err != nil {
-		return fr, o.err
+	o, err := s.object(pid, m)
+	if err != nil {
+		return fr, err
 	}
 	v, ok := o.vaddr(addr - m.start + m.off)
 	if !ok {
@@ -216,23 +216,23 @@ func (s *Symbolizer) readProcess(pid uint32) *process {
 }
 
 // object returns the parsed file behind m, opening it on first use.
-func (s *Symbolizer) object(pid uint32, m *mapping) *object {
+func (s *Symbolizer) object(pid uint32, m *mapping) (*object, error) {
 	if !m.resolved {
 		m.resolved = true
 		m.open, m.key, m.err = s.openMapped(pid, m)
 	}
 	if m.err != nil {
-		return &object{err: m.err}
+		return nil, m.err
 	}
-	if o, ok := s.files.get(m.key); ok {
-		return o
+	o, ok := s.files.get(m.key)
+	if !ok {
+		o = loadObject(m.open, s.opts.DebugRoot)
+		if o.err != nil {
+			s.warn("file "+m.path, o.err)
+		}
+		s.files.add(m.key, o)
 	}
-	o := loadObject(m.open, s.opts.DebugRoot)
-	if o.err != nil {
-		s.warn("file "+m.path, o.err)
-	}
-	s.files.add(m.key, o)
-	return o
+	return o, o.err
 }
 
 // openMapped finds a path by which the file of m can be opened, preferring the process's own

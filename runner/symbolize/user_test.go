@@ -386,3 +386,36 @@ func TestUserSelf(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrent shares one Symbolizer between goroutines (run with -race).
+func TestConcurrent(t *testing.T) {
+	k, err := ParseKallsyms(strings.NewReader(kallsymsFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{Kernel: k, MaxFiles: 1})
+	pc := uint64(reflect.ValueOf(selfTarget).Pointer())
+	pid := uint32(os.Getpid())
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for range 200 {
+				if fr, err := s.User(pid, pc); err != nil || fr.Name != "ecli/runner/symbolize.selfTarget" {
+					errs <- fmt.Errorf("User = %+v, %v", fr, err)
+					return
+				}
+				if fr, err := s.Kernel(0xffffffff81003001); err != nil || fr.Name != "schedule" {
+					errs <- fmt.Errorf("Kernel = %+v, %v", fr, err)
+					return
+				}
+				s.Forget(pid)
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
