@@ -48,3 +48,22 @@ func (e *PackageError) Is(target error) bool { return target == ErrBadPackage }
 func badf(path, format string, args ...any) error {
 	return &PackageError{Path: path, Err: fmt.Errorf(format, args...)}
 }
+
+// jsonPath joins a JSON path: parent, then each element, a string as ".key" (no dot when
+// the path is still empty) and an int as "[i]". jsonPath("", "bpf_skel", "progs", 0, "name")
+// is "bpf_skel.progs[0].name"; jsonPath("meta", "export_types", 1) is "meta.export_types[1]".
+func jsonPath(parent string, elems ...any) string {
+	b := []byte(parent)
+	for _, e := range elems {
+		switch e := e.(type) {
+		case int:
+			b = fmt.Appendf(b, "[%d]", e)
+		default:
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			b = fmt.Append(b, e)
+		}
+	}
+	return string(b)
+}

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -52,8 +54,25 @@ func specMapName(spec *ebpf.CollectionSpec, mm MapMeta) (string, bool) {
 		if _, ok := spec.Maps[n]; ok {
 			return n, true
 		}
+		// libbpf makes an internal map's ident from its section name, any character that
+		// cannot be in a C identifier becoming '_' (".data.my_var" is "data_my_var").
+		for _, n := range slices.Sorted(maps.Keys(spec.Maps)) {
+			if strings.HasPrefix(n, ".") && skeletonIdent(n) == mm.Ident {
+				return n, true
+			}
+		}
 	}
 	return "", false
+}
+
+// skeletonIdent is libbpf's skeleton identifier of an internal map's section name.
+func skeletonIdent(section string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.TrimPrefix(section, "."))
 }
 
 func isStream(ms *ebpf.MapSpec) bool {
