@@ -276,6 +276,11 @@ func FuzzParse(f *testing.F) {
 		f.Add(readVector(f, v))
 	}
 	f.Add([]byte(`{"bpf_object":"","meta":{"bpf_skel":{"maps":null}}}`))
+	for _, tc := range hostileCases(f) {
+		if tc.name != "zlib bomb" { // 64 MiB to inflate per run: tested once, in TestParseHostile
+			f.Add(tc.in)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(data)
 		if err != nil {
