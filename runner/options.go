@@ -75,6 +75,9 @@ type Option struct {
 	// PinnedMap names the map that the pinned map at the option's value (a bpffs path)
 	// replaces at Load ("" for ordinary options).
 	PinnedMap string
+	// MaxEntries names the map whose max_entries the option's value sets at Load ("" for
+	// ordinary options).
+	MaxEntries string
 
 	btfType btf.Type
 }
@@ -102,9 +105,15 @@ const (
 	RoleInterval = "interval"
 	// RoleCount: how many sampling rounds Run prints before it ends (0: no limit).
 	RoleCount = "count"
+	// RolePerfFreq: the sampling frequency (Hz) of the package's perf_event programs,
+	// instead of AttachOptions.PerfFreq (0: that one).
+	RolePerfFreq = "perf_freq"
+	// RolePerfPeriod: sample every N events (period mode) instead of at a frequency; when
+	// non-zero it wins over RolePerfFreq (bcc profile's -c).
+	RolePerfPeriod = "perf_period"
 )
 
-var optionRoles = []string{RoleDuration, RoleInterval, RoleCount}
+var optionRoles = []string{RoleDuration, RoleInterval, RoleCount, RolePerfFreq, RolePerfPeriod}
 
 // Positionals returns the positional options in the order they are given.
 func (p *Package) Positionals() []*Option {
@@ -298,7 +307,7 @@ func (p *Package) newOption(sec string, v Variable, path string) (*Option, error
 	}
 	o := &Option{Name: v.Name, Section: sec, Long: v.Name, Type: v.Type, btfType: vs.Type.Type,
 		Help: v.Description, Positional: v.Cmdarg.Positional, Role: v.Cmdarg.Role, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar,
-		Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap}
+		Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap, MaxEntries: v.Cmdarg.MaxEntries}
 	if o.Type == "" {
 		o.Type = typeString(o.btfType)
 	}
@@ -314,6 +323,14 @@ func (p *Package) newOption(sec string, v Variable, path string) (*Option, error
 		}
 		if ms, ok := p.spec.Maps[o.PinnedMap]; !ok || ms == nil {
 			return nil, badf(jsonPath(path, "cmdarg", "pinned_map"), "map %q is not in the BPF object", o.PinnedMap)
+		}
+	}
+	if o.MaxEntries != "" {
+		if o.Kind != KindInt && o.Kind != KindUint {
+			return nil, badf(jsonPath(path, "cmdarg", "max_entries"), "variable %s is a %s, want an integer", v.Name, o.Type)
+		}
+		if ms, ok := p.spec.Maps[o.MaxEntries]; !ok || ms == nil {
+			return nil, badf(jsonPath(path, "cmdarg", "max_entries"), "map %q is not in the BPF object", o.MaxEntries)
 		}
 	}
 	if v.Cmdarg.Long != "" {
@@ -542,7 +559,25 @@ func (p *Package) applyValues(spec *ebpf.CollectionSpec, v *Values) error {
 		if err := vs.Set(b); err != nil {
 			return fmt.Errorf("setting %s: %w", o.Name, err)
 		}
+		if o.MaxEntries != "" {
+			if err := setMaxEntries(spec.Maps[o.MaxEntries], o, val); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+// setMaxEntries gives map ms the size val of option o (cmdarg max_entries).
+func setMaxEntries(ms *ebpf.MapSpec, o *Option, val string) error {
+	n, err := strconv.ParseUint(val, 0, 32)
+	if err != nil || n == 0 {
+		return &ValueError{Flag: o.FlagName(), Err: fmt.Errorf("%q: want a map size from 1 to %d", val, uint32(math.MaxUint32))}
+	}
+	if ms == nil {
+		return fmt.Errorf("setting the size of map %s: not in the object", o.MaxEntries)
+	}
+	ms.MaxEntries = uint32(n)
 	return nil
 }
 
