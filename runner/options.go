@@ -581,6 +581,5 @@ func setMaxEntries(ms *ebpf.MapSpec, o *Option, val string) error {
 	return nil
 }
 
-
 // typeString renders a BTF type as a C type string (decode.CTypeName).
 func typeString(t btf.Type) string { return decode.CTypeName(t) }

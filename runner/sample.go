@@ -250,4 +250,3 @@ func (s *sampler) histogram() (*decode.Histogram, error) {
 	}
 	return s.hist, s.histErr
 }
-
