@@ -202,7 +202,8 @@ func (v *Values) Bool(name string) bool {
 }
 
 // Role returns the value, as given by the user (before any scale), of the option with
-// role r, and whether the package has such an option with a non-zero value.
+// role r, and whether the package has such an option with a non-zero value. An option the
+// user did not set has its default, else the global's initial value in the object.
 func (v *Values) Role(r string) (float64, bool) {
 	for _, o := range v.pkg.opts {
 		if o.Role != r {
@@ -210,12 +211,45 @@ func (v *Values) Role(r string) (float64, bool) {
 		}
 		s, ok := v.value(o)
 		if !ok {
-			return 0, false
+			f := v.initial(o)
+			return f, f > 0
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		return f, err == nil && f > 0
 	}
 	return 0, false
+}
+
+// initial returns the initial value of a numeric option's global in the object, divided by
+// the option's scale (0 when there is none).
+func (v *Values) initial(o *Option) float64 {
+	vs, ok := v.pkg.spec.Variables[o.Name]
+	if !ok || len(vs.Value) < o.Size || o.Size == 0 {
+		return 0
+	}
+	b := vs.Value[:o.Size]
+	var f float64
+	switch {
+	case o.Kind == KindFloat && o.Size == 4:
+		f = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+	case o.Kind == KindFloat && o.Size == 8:
+		f = math.Float64frombits(binary.LittleEndian.Uint64(b))
+	case o.Kind == KindInt || o.Kind == KindUint:
+		var u uint64
+		for i := o.Size - 1; i >= 0; i-- {
+			u = u<<8 | uint64(b[i])
+		}
+		if o.Kind == KindInt && o.Size < 8 && u&(1<<(8*o.Size-1)) != 0 {
+			u |= ^uint64(0) << (8 * o.Size)
+		}
+		if f = float64(u); o.Kind == KindInt {
+			f = float64(int64(u))
+		}
+	}
+	if o.Scale != 0 {
+		f /= o.Scale
+	}
+	return f
 }
 
 // value returns the text an option has at load time and whether it has one: the value

@@ -47,7 +47,7 @@ const observeInterval = time.Second
 
 func (s *sampler) loop(ctx context.Context) error {
 	smp := s.e.meta.Sample
-	if s.format == Text && smp.Type == "default_kv" {
+	if s.format == Text && smp.Type == "default_kv" && s.stacks == nil {
 		s.w.write([]byte(s.kv().Header() + "\n"))
 	}
 	var tick, observe <-chan time.Time

@@ -327,8 +327,8 @@ func (s *StackCounts) symbolize(addr uint64, pid uint32, kernel bool) Frame {
 	return s.sym.Symbolize(addr, pid, kernel)
 }
 
-// AppendText appends the text of one entry (no final newline): a block of lines ending in
-// the count, or one folded line.
+// AppendText appends the text of one entry without its final newline: a block of lines
+// ending in the count and an empty line (bcc's), or one folded line.
 func (s *StackCounts) AppendText(dst, key, val []byte, st StackLookup) ([]byte, error) {
 	ks, us, pid, count, err := s.entry(key, val, st)
 	if err != nil {
@@ -362,7 +362,8 @@ func (s *StackCounts) AppendText(dst, key, val []byte, st StackLookup) ([]byte, 
 		dst = append(dst, ')')
 	}
 	dst = append(dst, "\n        "...)
-	return strconv.AppendUint(dst, count, 10), nil
+	dst = strconv.AppendUint(dst, count, 10)
+	return append(dst, '\n'), nil // bcc's print("        %d\n"): blocks are parted by an empty line
 }
 
 // appendFrames appends one line per frame of k (or the missed line).

@@ -96,7 +96,7 @@ func bccBlock(kernel, user []string, delim bool, comm string, pid int, count uin
 		fmt.Fprintf(&b, "    %s\n", s)
 	}
 	fmt.Fprintf(&b, "    %-16s %s (%d)\n", "-", comm, pid)
-	fmt.Fprintf(&b, "        %d", count)
+	fmt.Fprintf(&b, "        %d\n", count)
 	return b.String()
 }
 
