@@ -160,4 +160,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	return 0;
 }
 
+/// @brief Summarize off-CPU time by stack trace (bcc's offcputime)
+/// @details Sums the microseconds threads spend blocked per user and kernel stack, in the
+/// kernel, from the sched_switch tracepoint, and prints them at Ctrl-C or after DURATION
+/// seconds, the largest last; -f prints folded lines for flame graphs.
 char LICENSE[] SEC("license") = "GPL";

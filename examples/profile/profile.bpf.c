@@ -114,4 +114,8 @@ int do_perf_event(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/// @brief Profile CPU stack traces at a timed interval (bcc's profile)
+/// @details Samples every CPU at -F Hz (default 49) or every -c events, counts the stacks in
+/// the kernel and prints them at Ctrl-C or after DURATION seconds, the hottest last; -f prints
+/// folded lines for flame graphs.
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -178,6 +180,26 @@ func TestGoldenFormat(t *testing.T) {
 
 // --- privileged end-to-end tests ------------------------------------------------------------
 
+// waitPerfEvents waits until process pid holds n perf event file descriptors: profile's
+// sampling events, one per CPU, are open.
+func waitPerfEvents(t *testing.T, pid, n int) {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		ents, _ := os.ReadDir(dir)
+		got := 0
+		for _, e := range ents {
+			if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && l == "anon_inode:[perf_event]" {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+	}
+	t.Fatalf("ecli (pid %d) opened no %d perf events within 30 s", pid, n)
+}
+
 // cpuSeconds is the CPU time (user and system) process pid has used.
 func cpuSeconds(t *testing.T, pid int) float64 {
 	t.Helper()
@@ -249,8 +271,10 @@ func TestSpinner(t *testing.T) {
 	t.Run("default", func(t *testing.T) {
 		t.Parallel()
 		pid := tooltest.StartReady(t, exe).Process.Pid
-		cpu0 := cpuSeconds(t, pid)
-		lines := tooltest.Start(t, "profile", "-p", strconv.Itoa(pid), "-F", "499", "1").Wait(30 * time.Second)
+		tl := tooltest.Start(t, "profile", "-p", strconv.Itoa(pid), "-F", "499", "2")
+		waitPerfEvents(t, tl.Cmd.Process.Pid, runtime.NumCPU())
+		cpu0 := cpuSeconds(t, pid) // sampling has started on every CPU
+		lines := tl.Wait(30 * time.Second)
 		cpu := cpuSeconds(t, pid) - cpu0
 		blocks := parseBlocks(t, lines)
 		task := fmt.Sprintf("spinner (%d)", pid)
@@ -266,9 +290,14 @@ func TestSpinner(t *testing.T) {
 		if !found {
 			t.Errorf("no stack spin_leaf <- spin_middle <- main in\n%s", strings.Join(lines, "\n"))
 		}
-		// -F 499: samples per second of the spinner's CPU time (taken over ecli's whole run,
-		// loading included, so a lower bound) is far above the default 49 Hz, and not above 499.
-		if rate := float64(total) / cpu; rate < 120 || rate > 550 {
+		// -F 499: samples per second of the spinner's CPU time while sampling are well above
+		// bcc's default 49 (eunomia's 1) and not above 499 with slack. On this VM, loaded by
+		// other work, the software clock gave 180-270 per CPU second. CPU time is counted in
+		// 10 ms ticks: too little of it cannot tell the rate.
+		switch rate := float64(total) / cpu; {
+		case cpu < 0.2:
+			t.Logf("the spinner ran %.2f s while sampling: too little to check the rate (%d samples)", cpu, total)
+		case rate < 120 || rate > 650:
 			t.Errorf("%d samples in %.2f s of CPU time: %.0f Hz, want about 499", total, cpu, rate)
 		}
 		if n := len(blocks); n > 1 && blocks[n-1].count < blocks[0].count {
