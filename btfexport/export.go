@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +30,8 @@ var (
 	ErrBadHint = errors.New("bad hint")
 	// ErrMissingType means a struct the header defines is not in the object's BTF.
 	ErrMissingType = errors.New("exported struct not in object BTF")
+	// ErrAmbiguousEvent means no map names the event struct and the header does not settle it.
+	ErrAmbiguousEvent = errors.New("ambiguous event struct")
 )
 
 // Options describe the object's provenance.
@@ -622,71 +623,6 @@ func applyVarTags(v *btf.Var, extra fields) error {
 		extra["cmdarg"] = raw
 	}
 	return nil
-}
-
-var headerStructRE = regexp.MustCompile(`struct\s+(\w+)\s*\{`)
-var cCommentRE = regexp.MustCompile(`(?s)/\*.*?\*/|//[^\n]*`)
-
-// HeaderStructs returns the names of the structs a header defines, in order, found with ecc's
-// regex `struct\s+(\w+)\s*\{` (comments are removed first).
-func HeaderStructs(header []byte) []string {
-	text := cCommentRE.ReplaceAll(header, nil)
-	var names []string
-	seen := map[string]bool{}
-	for _, m := range headerStructRE.FindAllSubmatch(text, -1) {
-		n := string(m[1])
-		if !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
-	return names
-}
-
-// exportTypes picks the exported structs: first the value types of ring buffer / perf buffer
-// maps (in map order), then the header's structs in BTF id order (ecc's rule).
-func exportTypes(cs *ebpf.CollectionSpec, maps []string, opts Options) ([]*btf.Struct, error) {
-	var out []*btf.Struct
-	seen := map[*btf.Struct]bool{}
-	for _, n := range maps {
-		m := cs.Maps[n]
-		if m.Type != ebpf.RingBuf && m.Type != ebpf.PerfEventArray || m.Value == nil {
-			continue
-		}
-		if s, ok := underlying(m.Value).(*btf.Struct); ok && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	if opts.Header == nil {
-		return out, nil
-	}
-	want := map[string]bool{}
-	for _, n := range HeaderStructs(opts.Header) {
-		want[n] = true
-	}
-	found := map[string]bool{}
-	for typ, err := range cs.Types.All() {
-		if err != nil {
-			return nil, fmt.Errorf("reading object BTF: %w: %w", ErrBadObject, err)
-		}
-		s, ok := typ.(*btf.Struct)
-		if !ok || !want[s.Name] || found[s.Name] {
-			continue
-		}
-		found[s.Name] = true
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	for _, n := range HeaderStructs(opts.Header) {
-		if !found[n] {
-			return nil, fmt.Errorf("struct %s from %s: %w (anchor it as ecc does, see docs/compile.md)",
-				n, nameOr(opts.HeaderName, "header"), ErrMissingType)
-		}
-	}
-	return out, nil
 }
 
 // multipleExports switches the package to eunomia's multiple-export mode when more than one
