@@ -13,6 +13,7 @@ import (
 
 	"ecli/ecli/internal/oci/ocitest"
 	"ecli/internal/testutils"
+	"ecli/internal/testutils/tooltest"
 )
 
 // TestRunFromRegistry: push the built-in tcpconnlat to a real registry, then run it by tag
@@ -32,7 +33,7 @@ func TestRunFromRegistry(t *testing.T) {
 }
 
 func runToolFromRef(t *testing.T, env *cliEnv, ref string) {
-	cmd := exec.Command(ecliBinary(t), "run", ref, "-j")
+	cmd := exec.Command(tooltest.Ecli(t), "run", ref, "-j")
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+env.cache, "DOCKER_CONFIG="+env.docker)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
