@@ -19,11 +19,16 @@ const (
 // errTooLarge: a package source holds more than maxPackageSize bytes.
 var errTooLarge = fmt.Errorf("package larger than %d bytes", maxPackageSize)
 
-// usageError marks errors in how ecli was invoked (bad flags or arguments).
+// usageError marks errors in how ecli was invoked (bad flags or arguments): exit status 2.
 type usageError struct{ err error }
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError formatted as by fmt.Errorf (%w wraps).
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
 
 // exitCode prints err to stderr as one line (and a hint line where one helps) and returns
 // the process exit code.
@@ -35,7 +40,7 @@ func exitCode(stderr io.Writer, err error) int {
 	if h := hint(err); h != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h)
 	}
-	var ue usageError
+	var ue *usageError
 	if errors.As(err, &ue) {
 		return exitUsage
 	}

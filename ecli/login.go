@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -95,10 +94,10 @@ func credentials(cmd *cobra.Command, f *loginOptions) (user, password string, er
 	user, password = f.user, f.password
 	switch {
 	case f.passwordStdin && password != "":
-		return "", "", usageError{errors.New("login: --password and --password-stdin are mutually exclusive")}
+		return "", "", usagef("login: --password and --password-stdin are mutually exclusive")
 	case f.passwordStdin:
 		if user == "" {
-			return "", "", usageError{errors.New("login: --password-stdin needs --username")}
+			return "", "", usagef("login: --password-stdin needs --username")
 		}
 		b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<20))
 		if err != nil {
@@ -111,7 +110,7 @@ func credentials(cmd *cobra.Command, f *loginOptions) (user, password string, er
 	if user == "" || password == "" {
 		in, ok := cmd.InOrStdin().(*os.File)
 		if !ok || !isTerminal(in) {
-			return "", "", usageError{errors.New("login: give --username and --password-stdin (standard input is not a terminal to ask on)")}
+			return "", "", usagef("login: give --username and --password-stdin (standard input is not a terminal to ask on)")
 		}
 		r := bufio.NewReader(in)
 		if user == "" {
@@ -133,7 +132,7 @@ func credentials(cmd *cobra.Command, f *loginOptions) (user, password string, er
 		}
 	}
 	if user == "" || password == "" {
-		return "", "", usageError{errors.New("login: user name and password must not be empty")}
+		return "", "", usagef("login: user name and password must not be empty")
 	}
 	return user, password, nil
 }

@@ -46,7 +46,7 @@ With -o the package.json is also written to FILE (- for standard output).`,
 
 func runPull(cmd *cobra.Command, ref string, opts *pullOptions) error {
 	if _, err := oci.ParseReference(ref); err != nil {
-		return usageError{fmt.Errorf("pull: %w", err)}
+		return usagef("pull: %w", err)
 	}
 	c, err := opts.remote.client(cmd.ErrOrStderr())
 	if err != nil {

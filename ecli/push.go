@@ -62,7 +62,7 @@ Credentials come from "ecli login" or an existing docker login.`,
 
 func runPush(cmd *cobra.Command, ref, file string, o *pushOptions) error {
 	if _, err := oci.ParseReference(ref); err != nil {
-		return usageError{fmt.Errorf("push: %w", err)}
+		return usagef("push: %w", err)
 	}
 	data, err := readFile(file)
 	if err != nil {
@@ -74,7 +74,7 @@ func runPush(cmd *cobra.Command, ref, file string, o *pushOptions) error {
 	}
 	opts, err := o.manifestOptions(pkg)
 	if err != nil {
-		return usageError{fmt.Errorf("push: %w", err)}
+		return usagef("push: %w", err)
 	}
 	c, err := o.remote.client(cmd.ErrOrStderr())
 	if err != nil {

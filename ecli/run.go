@@ -38,11 +38,11 @@ func (o *runOptions) ApplyFlags(fs *pflag.FlagSet) {
 // validate checks the flags that can be checked without the package.
 func (o *runOptions) validate() error {
 	if o.ifindex < 0 {
-		return usageError{fmt.Errorf("--ifindex %d: interface indexes are positive", o.ifindex)}
+		return usagef("--ifindex %d: interface indexes are positive", o.ifindex)
 	}
 	if o.ifindex > 0 {
 		if _, err := net.InterfaceByIndex(o.ifindex); err != nil {
-			return usageError{fmt.Errorf("--ifindex %d: no such network interface", o.ifindex)}
+			return usagef("--ifindex %d: no such network interface", o.ifindex)
 		}
 	}
 	return nil
@@ -78,11 +78,11 @@ func runRun(cmd *cobra.Command, args []string) error {
 	opts.ApplyFlags(pre)
 	help := pre.BoolP("help", "h", false, "help")
 	if err := pre.Parse(args); err != nil {
-		return usageError{fmt.Errorf("run: %w (the tool's own flags go after PROG: ecli run PROG FLAGS)", err)}
+		return usagef("run: %w (the tool's own flags go after PROG: ecli run PROG FLAGS)", err)
 	}
 	rest := pre.Args()
 	if len(rest) == 0 && !*help {
-		return usageError{errors.New("run: missing PROG (a package file, -, a URL, a built-in tool or an OCI reference); see ecli run --help")}
+		return usagef("run: missing PROG (a package file, -, a URL, a built-in tool or an OCI reference); see ecli run --help")
 	}
 	if *help {
 		fmt.Fprintf(cmd.OutOrStdout(), "%s\n\nUsage:\n  ecli %s\n\nFlags:\n%s", cmd.Long, cmd.Use, pre.FlagUsages())
@@ -101,11 +101,11 @@ func runRun(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	if err != nil {
-		return usageError{fmt.Errorf("%s: %w", prog, err)}
+		return usagef("%s: %w", prog, err)
 	}
 	load, err := toolValues(pkg, fs, positional)
 	if err != nil {
-		return usageError{fmt.Errorf("%s: %w", prog, err)}
+		return usagef("%s: %w", prog, err)
 	}
 	if err := opts.validate(); err != nil {
 		return err
