@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"ecli/internal/testutils/tooltest"
 )
 
@@ -69,4 +71,32 @@ func (e *cliEnv) failsWithInput(status int, want, stdin string, args ...string) 
 		e.t.Errorf("ecli %s: exit %d, stderr %q; want exit %d and an error line containing %q (stdout %q)", strings.Join(args, " "), code, errs, status, want, out)
 	}
 	return errs
+}
+
+// TestCommandsHaveOwnOptions: two command trees share no option storage, so setting a flag
+// in one leaves the other at its defaults (there are no package-level option variables).
+func TestCommandsHaveOwnOptions(t *testing.T) {
+	a, b := newRootCmd(), newRootCmd()
+	set := 0
+	for _, ca := range a.Commands() {
+		ca.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Value.Type() != "string" {
+				return
+			}
+			if err := f.Value.Set("changed"); err != nil {
+				t.Fatalf("%s --%s: %v", ca.Name(), f.Name, err)
+			}
+			set++
+		})
+	}
+	if set == 0 {
+		t.Fatal("no string flags found")
+	}
+	for _, cb := range b.Commands() {
+		cb.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Value.String() != f.DefValue {
+				t.Errorf("%s --%s is %q in a fresh command tree, want its default %q", cb.Name(), f.Name, f.Value, f.DefValue)
+			}
+		})
+	}
 }

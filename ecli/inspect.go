@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"ecli/runner"
 	"ecli/runner/decode"
@@ -21,8 +22,8 @@ type inspectOptions struct {
 	source sourceOptions
 }
 
-func (o *inspectOptions) ApplyFlags(cmd *cobra.Command) {
-	o.source.ApplyFlags(cmd.Flags())
+func (o *inspectOptions) ApplyFlags(fs *pflag.FlagSet) {
+	o.source.ApplyFlags(fs)
 }
 
 func newInspectCmd() *cobra.Command {
@@ -48,7 +49,7 @@ tool, else an OCI reference (REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST]).`,
 			return printInspect(cmd.OutOrStdout(), in, pkg)
 		},
 	}
-	opts.ApplyFlags(cmd)
+	opts.ApplyFlags(cmd.Flags())
 	return cmd
 }
 

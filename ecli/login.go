@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"ecli/ecli/internal/oci"
@@ -21,8 +22,7 @@ type loginOptions struct {
 	passwordStdin bool
 }
 
-func (o *loginOptions) ApplyFlags(cmd *cobra.Command) {
-	fs := cmd.Flags()
+func (o *loginOptions) ApplyFlags(fs *pflag.FlagSet) {
 	o.remote.ApplyFlags(fs)
 	fs.StringVarP(&o.user, "username", "u", "", "user name")
 	fs.StringVarP(&o.password, "password", "p", "", "password (insecure: prefer --password-stdin)")
@@ -48,7 +48,7 @@ terminal, both are asked for.`,
 			return runLogin(cmd, args[0], &opts)
 		},
 	}
-	opts.ApplyFlags(cmd)
+	opts.ApplyFlags(cmd.Flags())
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"ecli/ecli/internal/oci"
 	"ecli/runner"
@@ -15,8 +16,7 @@ type pullOptions struct {
 	output string
 }
 
-func (o *pullOptions) ApplyFlags(cmd *cobra.Command) {
-	fs := cmd.Flags()
+func (o *pullOptions) ApplyFlags(fs *pflag.FlagSet) {
 	o.remote.ApplyFlags(fs)
 	fs.StringVarP(&o.output, "output", "o", "", "also write the package to `FILE` (- for standard output)")
 }
@@ -40,7 +40,7 @@ With -o the package.json is also written to FILE (- for standard output).`,
 			return runPull(cmd, args[0], &opts)
 		},
 	}
-	opts.ApplyFlags(cmd)
+	opts.ApplyFlags(cmd.Flags())
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"ecli/ecli/internal/oci"
 	"ecli/runner"
@@ -24,8 +25,7 @@ type pushOptions struct {
 	created     bool
 }
 
-func (o *pushOptions) ApplyFlags(cmd *cobra.Command) {
-	fs := cmd.Flags()
+func (o *pushOptions) ApplyFlags(fs *pflag.FlagSet) {
 	o.remote.ApplyFlags(fs)
 	fs.StringVar(&o.title, "title", "", "org.opencontainers.image.title (default: the package's name)")
 	fs.StringVar(&o.version, "pkg-version", "", "org.opencontainers.image.version (default: bpf_skel.doc.version)")
@@ -56,7 +56,7 @@ Credentials come from "ecli login" or an existing docker login.`,
 			return runPush(cmd, args[0], args[1], &opts)
 		},
 	}
-	opts.ApplyFlags(cmd)
+	opts.ApplyFlags(cmd.Flags())
 	return cmd
 }
 
