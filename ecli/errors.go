@@ -13,7 +13,7 @@ import (
 const (
 	exitOK      = 0
 	exitFailure = 1
-	exitUsage   = 2
+	exitUsage   = 2 // bad flags, arguments or package
 )
 
 // usageError marks errors in how ecli was invoked (bad flags or arguments).
@@ -32,7 +32,8 @@ func exitCode(err error) int {
 		fmt.Fprintf(os.Stderr, "hint: %s\n", h)
 	}
 	var ue usageError
-	if errors.As(err, &ue) {
+	if errors.As(err, &ue) || errors.Is(err, runner.ErrBadPackage) {
+		// A package that is not one is bad input, like a bad flag.
 		return exitUsage
 	}
 	return exitFailure

@@ -177,7 +177,7 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"run"}, 2, "missing PROG"},
-		{[]string{"run", bad}, 1, "bad.json: bad package: bpf_object_size: is 3 but the object inflates to 0 bytes"},
+		{[]string{"run", bad}, 2, "bad.json: bad package: bpf_object_size: is 3 but the object inflates to 0 bytes"},
 		{[]string{"run", "./nope.json"}, 1, "./nope.json: no such file, built-in tool or OCI reference"},
 		{[]string{"run", typesPackage, "--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
 		{[]string{"run", typesPackage, "extra"}, 2, `unexpected argument "extra"`},

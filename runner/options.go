@@ -234,7 +234,7 @@ func (p *Package) buildOptions() error {
 			if strings.HasPrefix(v.Name, "__eunomia_dummy") || v.Name == "__padding" {
 				continue
 			}
-			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", index(si), "variables", index(vi))
+			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", si, "variables", vi)
 			o, err := p.newOption(ds.Name, v, path)
 			if err != nil {
 				return err
