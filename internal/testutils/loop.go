@@ -103,10 +103,33 @@ func (d *LoopDevice) detach() {
 // comm is "dd". It returns dd's pid and fails the test if dd fails.
 func (d *LoopDevice) WriteDirect(tb testing.TB, bs, count int) int {
 	tb.Helper()
+	return d.WriteDirectAs(tb, "", bs, count)
+}
+
+// WriteDirectAs is WriteDirect with dd run under another name (a copy of dd in a temporary
+// directory), so that its comm is comm: a test can tell its own I/O from that of other dd
+// processes. "" is dd itself.
+func (d *LoopDevice) WriteDirectAs(tb testing.TB, comm string, bs, count int) int {
+	tb.Helper()
+	dd := "dd"
+	if comm != "" {
+		src, err := exec.LookPath("dd")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dd = filepath.Join(tb.TempDir(), comm)
+		if err := os.WriteFile(dd, data, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	if int64(bs)*int64(count) > d.Size {
 		tb.Fatalf("%d writes of %d bytes do not fit on %s (%d bytes)", count, bs, d.Name, d.Size)
 	}
-	cmd := exec.Command("dd", "if=/dev/zero", "of="+d.Path, "bs="+strconv.Itoa(bs),
+	cmd := exec.Command(dd, "if=/dev/zero", "of="+d.Path, "bs="+strconv.Itoa(bs),
 		"count="+strconv.Itoa(count), "oflag=direct")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("%v: %v: %s", cmd, err, out)
