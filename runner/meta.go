@@ -153,19 +153,19 @@ type Variable struct {
 // Cmdarg is a variable's command-line description (eunomia's cmdarg plus ecli's
 // extensions positional, role, scale, metavar, unsupported and pinned_map).
 type Cmdarg struct {
-	Default    string // raw JSON, "" when absent
-	Long       string
-	Short      string
-	Help       string
+	Default string // raw JSON, "" when absent
+	Long    string
+	Short   string
+	Help    string
 	// Positional (ecli) is the option's place among the tool's positional arguments,
 	// 1-based (JSON true is 1); 0: not positional.
 	Positional int
 	// Role (ecli) gives the option's value a meaning to the runner as well: "duration"
 	// (seconds until the run ends), "interval" (seconds between map samples) or "count"
 	// (sampling rounds before the run ends). Zero means "not set".
-	Role string
-	Scale      float64
-	Metavar    string
+	Role    string
+	Scale   float64
+	Metavar string
 	// Unsupported (ecli) is why the package cannot honour the flag: it is listed in help
 	// and giving it is an error.
 	Unsupported string

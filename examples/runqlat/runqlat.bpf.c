@@ -109,11 +109,12 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	delta = bpf_ktime_get_ns() - *tsp;
 	delta /= targ_ms ? 1000000U : 1000U;
 
+	/* each flag fills the key member it shows (runqlat.h) */
 	if (targ_per_thread)
 		key.tid = pid;
-	else if (targ_per_process)
+	if (targ_per_process)
 		key.pid = tgid;
-	else if (targ_per_pidns)
+	if (targ_per_pidns)
 		key.pidns = BPF_CORE_READ(next, nsproxy, pid_ns_for_children, ns.inum);
 	h = ecli_hist_get(&hists, &key, &zero);
 	if (h)
