@@ -16,6 +16,7 @@
 #include "ecli/block.h"
 #include "biolatency.h"
 
+/// @brief Summarize block device I/O latency as a histogram (bcc's biolatency)
 char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_ENTRIES 10240

@@ -11,7 +11,7 @@ import (
 	"ecli/internal/testutils/tooltest"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "biolatency") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 const writes = 5
 

@@ -14,6 +14,7 @@
 #include "ecli/block.h"
 #include "bitesize.h"
 
+/// @brief Summarize block device I/O size as a histogram per process name (bcc's bitesize)
 char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_ENTRIES 10240

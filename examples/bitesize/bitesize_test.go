@@ -10,7 +10,7 @@ import (
 	"ecli/internal/testutils/tooltest"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "bitesize") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 func TestSizes(t *testing.T) {
 	dev := testutils.NewLoopDevice(t, 4<<20)

@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include "runqlat.h"
 
+/// @brief Summarize run queue (scheduler) latency as a histogram (bcc's runqlat)
 char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_ENTRIES 10240

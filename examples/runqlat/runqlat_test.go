@@ -14,7 +14,7 @@ import (
 	"ecli/internal/testutils/tooltest"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "runqlat") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // pingPong makes two OS threads of this process wake each other n times through blocking
 // pipes (each read puts its thread to sleep; the other's write wakes it), and returns
