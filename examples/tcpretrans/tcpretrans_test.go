@@ -115,9 +115,9 @@ func TestJSON(t *testing.T) {
 	port, lport := retransmit(t)
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		var ev struct {
-			IP    int    `json:"ip"`
-			Type  int    `json:"type"`
-			State int    `json:"state"`
+			IP    int `json:"ip"`
+			Type  int `json:"type"`
+			State int `json:"state"`
 			Laddr struct {
 				Addr string `json:"addr"`
 				Port uint16 `json:"port"`
