@@ -102,9 +102,12 @@ const (
 	RoleInterval = "interval"
 	// RoleCount: how many sampling rounds Run prints before it ends (0: no limit).
 	RoleCount = "count"
+	// RoleRows: how many entries each round of a sampled map prints at most, after its
+	// sort (bcc's -r MAXROWS; 0: all).
+	RoleRows = "rows"
 )
 
-var optionRoles = []string{RoleDuration, RoleInterval, RoleCount}
+var optionRoles = []string{RoleDuration, RoleInterval, RoleCount, RoleRows}
 
 // Positionals returns the positional options in the order they are given.
 func (p *Package) Positionals() []*Option {
@@ -234,7 +237,7 @@ func (p *Package) buildOptions() error {
 			if strings.HasPrefix(v.Name, "__eunomia_dummy") || v.Name == "__padding" {
 				continue
 			}
-			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", index(si), "variables", index(vi))
+			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", si, "variables", vi)
 			o, err := p.newOption(ds.Name, v, path)
 			if err != nil {
 				return err

@@ -106,6 +106,14 @@ var memberHints = map[string]memberHint{
 	"rel": {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
 	// unit is informational: kept in Field.Hints for ecli inspect.
 	"unit": {arg: argRequired, set: func(*hints, string) error { return nil }},
+	// hist=total|count marks a histogram value's sum and count of the values counted
+	// (read by Histogram from Field.Hints: bcc's extended summary line).
+	"hist": {arg: argRequired, column: true, set: func(_ *hints, v string) error {
+		if v != histTotal && v != histCount {
+			return errors.New("want total or count")
+		}
+		return nil
+	}},
 	"time": {arg: argAny, set: func(*hints, string) error { return errors.New("only valid on the struct itself") }},
 }
 
