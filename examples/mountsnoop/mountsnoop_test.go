@@ -17,7 +17,7 @@ import (
 	"ecli/internal/testutils/tooltest"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "mountsnoop") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // bcc python mountsnoop's format string (tools/mountsnoop.py): header and every line.
 const pyLine = "{:16} {:<7} {:<7} {:<11} {}"

@@ -13,7 +13,7 @@ import (
 	"ecli/internal/testutils/tooltest"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "tcpretrans") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // bcc python tcpretrans's format strings (tools/tcpretrans.py, trace mode).
 const (
