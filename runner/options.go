@@ -416,6 +416,21 @@ func (o *Option) classify() error {
 	return nil
 }
 
+// enumValue returns the value of the enumerator named s when the option is an enum (an
+// enum global takes a name, e.g. --errno EPERM, as well as a number).
+func (o *Option) enumValue(s string) (uint64, bool) {
+	e, ok := btf.UnderlyingType(o.btfType).(*btf.Enum)
+	if !ok {
+		return 0, false
+	}
+	for _, v := range e.Values {
+		if v.Name == s {
+			return v.Value, true
+		}
+	}
+	return 0, false
+}
+
 func isCharType(t btf.Type) bool {
 	i, ok := btf.UnderlyingType(t).(*btf.Int)
 	return ok && i.Size == 1 && (i.Name == "char" || i.Encoding == btf.Char)
@@ -434,6 +449,10 @@ func (o *Option) encode(s string) ([]byte, error) {
 			b[0] = 1
 		}
 	case KindInt, KindUint:
+		if v, ok := o.enumValue(s); ok {
+			putUint(b, v)
+			break
+		}
 		if o.Scale != 0 {
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
