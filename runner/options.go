@@ -105,6 +105,9 @@ const (
 	RoleInterval = "interval"
 	// RoleCount: how many sampling rounds Run prints before it ends (0: no limit).
 	RoleCount = "count"
+	// RoleRows: how many entries each round of a sampled map prints at most, after its
+	// sort (bcc's -r MAXROWS; 0: all).
+	RoleRows = "rows"
 	// RolePerfFreq: the sampling frequency (Hz) of the package's perf_event programs,
 	// instead of AttachOptions.PerfFreq (0: that one).
 	RolePerfFreq = "perf_freq"
@@ -113,7 +116,7 @@ const (
 	RolePerfPeriod = "perf_period"
 )
 
-var optionRoles = []string{RoleDuration, RoleInterval, RoleCount, RolePerfFreq, RolePerfPeriod}
+var optionRoles = []string{RoleDuration, RoleInterval, RoleCount, RoleRows, RolePerfFreq, RolePerfPeriod}
 
 // Positionals returns the positional options in the order they are given.
 func (p *Package) Positionals() []*Option {
@@ -464,6 +467,21 @@ func (o *Option) classify() error {
 	return nil
 }
 
+// enumValue returns the value of the enumerator named s when the option is an enum (an
+// enum global takes a name, e.g. --errno EPERM, as well as a number).
+func (o *Option) enumValue(s string) (uint64, bool) {
+	e, ok := btf.UnderlyingType(o.btfType).(*btf.Enum)
+	if !ok {
+		return 0, false
+	}
+	for _, v := range e.Values {
+		if v.Name == s {
+			return v.Value, true
+		}
+	}
+	return 0, false
+}
+
 func isCharType(t btf.Type) bool {
 	i, ok := btf.UnderlyingType(t).(*btf.Int)
 	return ok && i.Size == 1 && (i.Name == "char" || i.Encoding == btf.Char)
@@ -482,6 +500,10 @@ func (o *Option) encode(s string) ([]byte, error) {
 			b[0] = 1
 		}
 	case KindInt, KindUint:
+		if v, ok := o.enumValue(s); ok {
+			putUint(b, v)
+			break
+		}
 		if o.Scale != 0 {
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {

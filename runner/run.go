@@ -128,12 +128,15 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 	}
 	switch {
 	case e.meta.Sample != nil:
-		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, stop: stop}
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, flag: i.values.Bool, stop: stop}
 		if iv, ok := i.values.Role(RoleInterval); ok {
 			s.interval = seconds(iv)
 		}
 		if n, ok := i.values.Role(RoleCount); ok {
 			s.rounds = int(n)
+		}
+		if n, ok := i.values.Role(RoleRows); ok {
+			s.rows = int(n)
 		}
 		if e.stacks {
 			sc, err := decode.NewStackCounts(e.keyPlan, e.plan, decode.StackCountsOptions{Flag: i.values.Bool, Symbolizer: sym})

@@ -11,7 +11,7 @@ import (
 	"ecli/runner"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "offcputime") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // --- tests without privileges ---------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import (
 	"ecli/runner/decode"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "profile") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // --- tests without privileges ---------------------------------------------------------------
 
