@@ -151,7 +151,7 @@ type Variable struct {
 }
 
 // Cmdarg is a variable's command-line description (eunomia's cmdarg plus ecli's
-// extensions positional, role, scale, metavar, unsupported and pinned_map).
+// extensions positional, role, scale, metavar, unsupported, pinned_map and max_entries).
 type Cmdarg struct {
 	Default string // raw JSON, "" when absent
 	Long    string
@@ -172,6 +172,9 @@ type Cmdarg struct {
 	// PinnedMap (ecli) names a map of the object that the pinned map at the path given as
 	// the option's value replaces.
 	PinnedMap string
+	// MaxEntries (ecli) names a map of the object whose max_entries the option's value
+	// sets at load (bcc's --stack-storage-size).
+	MaxEntries string
 }
 
 // ExportType is one entry of export_types.
@@ -596,7 +599,7 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 	for _, k := range []struct {
 		key string
 		dst *string
-	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}} {
+	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}, {"max_entries", &ca.MaxEntries}} {
 		if x := c.Get(k.key); x.Exists() {
 			if x.Type != gjson.String || x.Str == "" {
 				return vr, badf(jsonPath(cp, k.key), "is %s, want a non-empty string", kindName(x))

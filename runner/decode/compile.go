@@ -109,6 +109,7 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		size:    size,
 		root:    root,
 		hinted:  c.hinted,
+		tags:    s.Tags,
 		timeCol: c.clockShown(ch),
 		clk:     c.clockColumn(ch),
 		now:     c.opts.Time,

@@ -115,6 +115,15 @@ var memberHints = map[string]memberHint{
 		return nil
 	}},
 	"time": {arg: argAny, set: func(*hints, string) error { return errors.New("only valid on the struct itself") }},
+	// stack= and task= mark the fields of a stack-count entry (stacks.go); they are kept in
+	// Field.Hints and read by NewStackCounts.
+	"stack": {arg: argRequired, column: true, set: func(_ *hints, v string) error { _, err := parseStackHint(v); return err }},
+	"task": {arg: argRequired, column: true, set: func(_ *hints, v string) error {
+		if v != "comm" && v != "pid" {
+			return errors.New("want comm or pid")
+		}
+		return nil
+	}},
 }
 
 // parseMemberHints parses the ecli: tags of a member. what names the member for errors.
@@ -186,6 +195,13 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 			return fmt.Errorf("%s: hint %q: %s: %w", what, tag, fmt.Sprintf(format, args...), ErrBadHint)
 		}
 		key, val, _ := strings.Cut(body, "=")
+		if strings.HasPrefix(key, "stack_") {
+			// stack-count layout hints: checked by NewStackCounts (stacks.go).
+			if _, ok := stackLayoutHints[key]; !ok || val == "" {
+				return ch, 0, bad("unknown stack layout hint (want %s)", strings.Join(stackLayoutKeys(), ", "))
+			}
+			continue
+		}
 		if val == "" {
 			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec=, time_utc= or header=)")
 		}
