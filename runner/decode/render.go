@@ -373,7 +373,11 @@ func appendText(dst []byte, n *node, d []byte) []byte {
 	case kPtr:
 		return appendHex(dst, readUint(n, d))
 	case kString:
-		return appendTextString(dst, cstr(d[:n.size]))
+		s := cstr(d[:n.size])
+		if out, ok := appendEmpty(dst, n, s); ok {
+			return out
+		}
+		return appendTextString(dst, s)
 	}
 	return appendJSON(dst, n, d)
 }
@@ -570,6 +574,9 @@ func (p *Plan) appendCell(dst, data []byte, i int, spec fmtSpec, last bool) []by
 	m := &p.root.members[i]
 	start := len(dst)
 	d := memberData(m, data)
+	if belowThreshold(m.node, d) {
+		return pad(dst, start, spec, last)
+	}
 	switch {
 	case m.sel != nil && len(m.node.members) > 0:
 		arm := choose(m, data)
@@ -578,6 +585,9 @@ func (p *Plan) appendCell(dst, data []byte, i int, spec fmtSpec, last bool) []by
 		dst = appendScalar(dst, m.node, d, spec)
 	default:
 		dst = appendText(dst, m.node, d)
+	}
+	if m.suffix != nil {
+		dst = appendSuffix(dst, m.suffix, data)
 	}
 	return pad(dst, start, spec, last)
 }
