@@ -161,6 +161,9 @@ type Cmdarg struct {
 	// PinnedMap (ecli) names a map of the object that the pinned map at the path given as
 	// the option's value replaces.
 	PinnedMap string
+	// Conflicts (ecli) names the variable of another option that may not be given
+	// together with this one (bcc's "you may not specify -d/--dns with -c/--count").
+	Conflicts string
 }
 
 // ExportType is one entry of export_types.
@@ -572,7 +575,7 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 	for _, k := range []struct {
 		key string
 		dst *string
-	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}} {
+	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}, {"conflicts", &ca.Conflicts}} {
 		if x := c.Get(k.key); x.Exists() {
 			if x.Type != gjson.String || x.Str == "" {
 				return vr, badf(jsonPath(cp, k.key), "is %s, want a non-empty string", kindName(x))
