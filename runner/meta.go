@@ -117,6 +117,9 @@ type ProgMeta struct {
 	TCAttachPoint string // BPF_TC_INGRESS / BPF_TC_EGRESS
 	TCHandle      uint32
 	TCPriority    uint32
+	// When and Unless (ecli extensions) name bool globals: the program is attached only
+	// when When is true and Unless is false (it is loaded either way).
+	When, Unless string
 }
 
 // DataSection is one entry of bpf_skel.data_sections.
@@ -476,6 +479,17 @@ func parseProg(v gjson.Result, p string) (ProgMeta, error) {
 		handle, _ := r.uint(opts, op, "handle", math.MaxUint32, "a tc handle")
 		prio, _ := r.uint(opts, op, "priority", math.MaxUint16, "a tc priority")
 		pm.TCHandle, pm.TCPriority = uint32(handle), uint32(prio)
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"when", &pm.When}, {"unless", &pm.Unless}} {
+		if x := v.Get(k.key); x.Exists() && r.err == nil {
+			if x.Type != gjson.String || x.Str == "" {
+				r.fail(badf(jsonPath(p, k.key), "is %s, want the name of a bool global", kindName(x)))
+			}
+			*k.dst = x.Str
+		}
 	}
 	return pm, r.err
 }
