@@ -47,7 +47,9 @@ func kernelQuery(name string, found bool, daddr string) string {
 	return ""
 }
 
-func bccDNSHeader(f flags) string { return bccHeader(f) + fmt.Sprintf("%-*s", 6-len("DPORT"), "") + " QUERY" }
+func bccDNSHeader(f flags) string {
+	return bccHeader(f) + fmt.Sprintf("%-*s", 6-len("DPORT"), "") + " QUERY"
+}
 
 // bccDNSLine is bcc's row with -d: the rows of bccLine with print_dns as the last %s.
 func bccDNSLine(f flags, r row, query string) string {
