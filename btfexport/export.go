@@ -609,10 +609,10 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			cmd[key] = json.RawMessage(pos)
 		case "role":
 			switch val {
-			case "duration", "interval", "count":
+			case "duration", "interval", "count", "rows":
 				cmd[key] = jsonString(val)
 			default:
-				return bad("want duration, interval or count")
+				return bad("want duration, interval, count or rows")
 			}
 		case "scale":
 			f, err := strconv.ParseFloat(val, 64)

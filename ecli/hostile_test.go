@@ -15,6 +15,7 @@ func TestHostilePackageExit2(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	env := newCLIEnv(t)
 	for _, tc := range []struct {
 		name, data, want string
 	}{
@@ -32,7 +33,7 @@ func TestHostilePackageExit2(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, cmd := range []string{"run", "inspect"} {
-			_, stderr, code := runECLI(t, nil, cmd, file)
+			_, stderr, code := env.run("", cmd, file)
 			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
 			if code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "ecli: ") || !strings.Contains(lines[0], tc.want) {
 				t.Errorf("ecli %s %s: exit %d, stderr %q; want exit 2 and one line with %q", cmd, tc.name, code, stderr, tc.want)

@@ -65,6 +65,17 @@ type Sample struct {
 	AtExit bool
 	// Sort (ecli: "sort") orders the entries of a round; empty keeps the map's order.
 	Sort []SortKey
+	// Time (ecli: "time") names a bool global: when it is true, each round of a
+	// bcc-layout histogram starts with an HH:MM:SS line (bcc's -T).
+	Time string
+	// UnitIf (ecli: "unit_if": "GLOBAL:TEXT") replaces Unit with TEXT when the bool
+	// global GLOBAL is true (bcc's -m: the program divides, the label follows).
+	UnitIf *UnitIf
+}
+
+// UnitIf is a histogram unit chosen by a bool global.
+type UnitIf struct {
+	Flag, Unit string
 }
 
 // SortKey is one key of a sampled map's sort order: a top-level field of the map's key or
@@ -145,19 +156,19 @@ type Variable struct {
 // Cmdarg is a variable's command-line description (eunomia's cmdarg plus ecli's
 // extensions positional, role, scale, metavar, unsupported and pinned_map).
 type Cmdarg struct {
-	Default    string // raw JSON, "" when absent
-	Long       string
-	Short      string
-	Help       string
+	Default string // raw JSON, "" when absent
+	Long    string
+	Short   string
+	Help    string
 	// Positional (ecli) is the option's place among the tool's positional arguments,
 	// 1-based (JSON true is 1); 0: not positional.
 	Positional int
 	// Role (ecli) gives the option's value a meaning to the runner as well: "duration"
 	// (seconds until the run ends), "interval" (seconds between map samples) or "count"
 	// (sampling rounds before the run ends). Zero means "not set".
-	Role string
-	Scale      float64
-	Metavar    string
+	Role    string
+	Scale   float64
+	Metavar string
 	// Unsupported (ecli) is why the package cannot honour the flag: it is listed in help
 	// and giving it is an error.
 	Unsupported string
@@ -437,6 +448,19 @@ func parseSample(s gjson.Result, p string) (*Sample, error) {
 	}
 	if _, ok := get(s, "unit"); ok {
 		smp.Unit = r.str(s, p, "unit")
+	}
+	if t := s.Get("time"); t.Exists() {
+		if t.Type != gjson.String || t.Str == "" {
+			return nil, badf(jsonPath(p, "time"), "is %s, want the name of a bool global", kindName(t))
+		}
+		smp.Time = t.Str
+	}
+	if u := s.Get("unit_if"); u.Exists() {
+		flag, unit, ok := strings.Cut(u.Str, ":")
+		if u.Type != gjson.String || !ok || flag == "" || unit == "" {
+			return nil, badf(jsonPath(p, "unit_if"), "is %s, want \"GLOBAL:UNIT\"", u.Raw)
+		}
+		smp.UnitIf = &UnitIf{Flag: flag, Unit: unit}
 	}
 	if so := s.Get("sort"); so.Exists() {
 		if so.Type != gjson.String || so.Str == "" {

@@ -188,12 +188,19 @@ func (p *Package) compileOutput(mm MapMeta, path string, opts decode.Options) (*
 			return nil, err
 		}
 	}
-	for _, c := range []struct{ key, name string }{{"when", mm.When}, {"unless", mm.Unless}} {
+	flags := []struct{ at, name string }{{jsonPath(path, "when"), mm.When}, {jsonPath(path, "unless"), mm.Unless}}
+	if smp := mm.Sample; smp != nil {
+		flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "time"), smp.Time})
+		if smp.UnitIf != nil {
+			flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "unit_if"), smp.UnitIf.Flag})
+		}
+	}
+	for _, c := range flags {
 		if c.name == "" {
 			continue
 		}
 		if o := p.Option(c.name); o == nil || o.Kind != KindBool {
-			return nil, badf(jsonPath(path, c.key), "%q is not a bool global of the program", c.name)
+			return nil, badf(c.at, "%q is not a bool global of the program", c.name)
 		}
 	}
 	return e, nil

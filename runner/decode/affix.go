@@ -1,10 +1,6 @@
 package decode
 
-import (
-	"errors"
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Cell affixes: text shown in place of an empty string (empty=), a threshold below which a
 // number's text cell is left empty (above=), and a sibling member's value appended to a
@@ -14,33 +10,7 @@ import (
 // suffixSpec is a suffix=MEMBER hint resolved against the member's siblings.
 type suffixSpec struct {
 	from *node   // the sibling, relative to the struct's data
-	spec fmtSpec // how its value is formatted (suffix_fmt's conversion)
-	pre  string  // literal text before the value (suffix_fmt)
-	post string  // literal text after the value (suffix_fmt)
-}
-
-// parseAffixFmt parses a suffix_fmt= hint: literal text, one conversion
-// %[-][width][.prec]verb, literal text (" (%.3fms)"). The literal text may not hold '%'.
-func parseAffixFmt(s string) (pre string, spec fmtSpec, post string, err error) {
-	i := strings.IndexByte(s, '%')
-	if i < 0 {
-		return "", spec, "", errors.New("want TEXT%[-][width][.prec]verbTEXT with one conversion")
-	}
-	j := i + 1
-	for j < len(s) && strings.IndexByte("-0123456789.", s[j]) >= 0 {
-		j++
-	}
-	if j == len(s) {
-		return "", spec, "", errors.New("conversion has no verb")
-	}
-	spec, err = parseFmt(s[i : j+1])
-	if err != nil {
-		return "", spec, "", err
-	}
-	if strings.IndexByte(s[j+1:], '%') >= 0 {
-		return "", spec, "", errors.New("want one conversion; literal text may not hold '%'")
-	}
-	return s[:i], spec, s[j+1:], nil
+	spec fmtSpec // how its value is formatted (suffix_fmt, literal text included)
 }
 
 // checkAffixHints checks empty= and above= against the node they apply to and stores them.
@@ -84,7 +54,7 @@ func resolveSuffixes(parent *node, what string) error {
 		}
 		s := &suffixSpec{from: from.node, spec: fmtSpec{prec: -1}}
 		if m.hints.hasSuffixFmt {
-			s.pre, s.spec, s.post = m.hints.suffixPre, m.hints.suffixSpec, m.hints.suffixPost
+			s.spec = m.hints.suffixSpec
 			if s.spec.verb != 's' && !numeric(from.node) {
 				return fmt.Errorf("%s member %s: hint suffix_fmt: %s is not a number (use %%s): %w", what, m.name, from.name, ErrBadHint)
 			}
@@ -123,7 +93,7 @@ func appendSuffix(dst []byte, s *suffixSpec, d []byte) []byte {
 		return dst
 	}
 	start := len(dst)
-	dst = append(dst, s.pre...)
+	dst = append(dst, s.spec.pre...)
 	mark := len(dst)
 	if s.spec.verb != 0 && s.spec.verb != 's' && numeric(s.from) {
 		dst = appendScalar(dst, s.from, sd, s.spec)
@@ -134,5 +104,5 @@ func appendSuffix(dst []byte, s *suffixSpec, d []byte) []byte {
 		return dst[:start] // nothing to show: no literal text either
 	}
 	dst = pad(dst, mark, s.spec, false)
-	return append(dst, s.post...)
+	return append(dst, s.spec.post...)
 }
