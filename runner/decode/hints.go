@@ -17,6 +17,8 @@ type hints struct {
 	name   string
 	hasFmt bool
 	fmt    fmtSpec
+	fmtIf  string  // fmt_if=GLOBAL:FMT: the bool global that switches to fmtAlt
+	fmtAlt fmtSpec // the alternate cell format
 	order  int
 	hasOrd bool
 	hide   bool
@@ -60,6 +62,15 @@ var memberHints = map[string]memberHint{
 		h.hasFmt = true
 		return err
 	}},
+	"fmt_if": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+		global, f, ok := strings.Cut(v, ":")
+		if !ok || !isIdent(global) {
+			return errors.New("want GLOBAL:%[-][width][.prec]verb")
+		}
+		h.fmtIf = global
+		h.fmtAlt, err = parseFmt(f)
+		return err
+	}},
 	"order": {arg: argRequired, column: true, set: func(h *hints, v string) error {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
@@ -69,7 +80,13 @@ var memberHints = map[string]memberHint{
 		return nil
 	}},
 	"hide":   {arg: argNone, column: true, set: func(h *hints, _ string) error { h.hide = true; return nil }},
-	"show":   {arg: argRequired, column: true, set: func(h *hints, v string) error { h.show = v; return nil }},
+	"show": {arg: argRequired, column: true, set: func(h *hints, v string) error {
+		if !validCondition(v) {
+			return errors.New("want GLOBAL, !GLOBAL or several of them joined by |")
+		}
+		h.show = v
+		return nil
+	}},
 	"select": {arg: argRequired, set: func(h *hints, v string) error { h.sel = v; return nil }},
 	"case":   {arg: argRequired, set: func(h *hints, v string) error { h.cases = strings.Split(v, ","); return nil }},
 	"format": {arg: argRequired, set: func(h *hints, v string) error {
@@ -141,7 +158,7 @@ func parseMemberHints(tags []string, what string) (*hints, error) {
 // any reports whether h holds at least one hint.
 func (h *hints) any() bool { return len(h.raw) > 0 }
 
-// clockHints are the struct hints that shape the wall-clock TIME column of a hinted plan.
+// clockHints are the struct hints of a hinted plan: the wall-clock TIME column and CSV.
 type clockHints struct {
 	off    bool    // time=off
 	show   string  // time=GLOBAL: shown only when the bool global is true
@@ -150,6 +167,21 @@ type clockHints struct {
 	name   string // time_name=TEXT: header (default TIME); %Z is the zone (UTC or local)
 	prec   int    // time_prec=N: digits of fractional seconds (0-9)
 	utc    string // time_utc=GLOBAL: UTC instead of local time when the bool global is true
+	csv    string // csv=GLOBAL: comma-separated cells when the bool global is true
+}
+
+// structHintKeys lists the struct hints for error messages.
+const structHintKeys = "time=, time_fmt=, time_name=, time_prec=, time_utc= or csv="
+
+// validCondition reports whether s is a show= condition: terms joined by "|", each the
+// name of a bool global, optionally negated with "!".
+func validCondition(s string) bool {
+	for _, term := range strings.Split(s, "|") {
+		if !isIdent(strings.TrimPrefix(term, "!")) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseStructHints parses the ecli: tags on the exported struct itself; n counts them.
@@ -165,7 +197,7 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 		}
 		key, val, _ := strings.Cut(body, "=")
 		if val == "" {
-			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec= or time_utc=)")
+			return ch, 0, bad("unknown struct hint (want %s)", structHintKeys)
 		}
 		switch key {
 		case "time":
@@ -198,8 +230,13 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 				return ch, 0, bad("want the name of a bool global")
 			}
 			ch.utc = val
+		case "csv":
+			if !isIdent(val) {
+				return ch, 0, bad("want the name of a bool global")
+			}
+			ch.csv = val
 		default:
-			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec= or time_utc=)")
+			return ch, 0, bad("unknown struct hint (want %s)", structHintKeys)
 		}
 	}
 	return ch, n, nil
