@@ -39,9 +39,13 @@ func TestCSVAndAlternateFormats(t *testing.T) {
 		headerOfTime string
 	}{
 		{nil, fmt.Sprintf("%-5s %-10.10s %s%-15s %-2s %5s", "PID", "COMM", "", "LADDR", "~", "TX_KB"),
-			func(r row) string { return fmt.Sprintf("%-5d %-10.10s %s%-15s %-2s %5d", r.pid, r.comm, "", "127.0.0.1", "~", r.tx) }, ""},
+			func(r row) string {
+				return fmt.Sprintf("%-5d %-10.10s %s%-15s %-2s %5d", r.pid, r.comm, "", "127.0.0.1", "~", r.tx)
+			}, ""},
 		{map[string]bool{"t_wide": true}, fmt.Sprintf("%-5s %-16.16s %-2s %-26s %-2s %6s", "PID", "COMM", "IP", "LADDR", "~", "TX_KB"),
-			func(r row) string { return fmt.Sprintf("%-5d %-16.16s %-2s %-26s %-2s %6d", r.pid, r.comm, "4", "127.0.0.1", "~", r.tx) }, ""},
+			func(r row) string {
+				return fmt.Sprintf("%-5d %-16.16s %-2s %-26s %-2s %6d", r.pid, r.comm, "4", "127.0.0.1", "~", r.tx)
+			}, ""},
 		{map[string]bool{"t_ts": true, "t_time": true}, fmt.Sprintf("%-8s %-9s %-5s %-10.10s %s%-15s %-2s %5s", "TIME", "TIME(s)", "PID", "COMM", "", "LADDR", "~", "TX_KB"),
 			func(r row) string {
 				return fmt.Sprintf("%-8s %-9.6f %-5d %-10.10s %s%-15s %-2s %5d", "03:04:05", r.ts, r.pid, r.comm, "", "127.0.0.1", "~", r.tx)

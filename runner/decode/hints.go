@@ -79,7 +79,7 @@ var memberHints = map[string]memberHint{
 		h.order, h.hasOrd = int(n), true
 		return nil
 	}},
-	"hide":   {arg: argNone, column: true, set: func(h *hints, _ string) error { h.hide = true; return nil }},
+	"hide": {arg: argNone, column: true, set: func(h *hints, _ string) error { h.hide = true; return nil }},
 	"show": {arg: argRequired, column: true, set: func(h *hints, v string) error {
 		if !validCondition(v) {
 			return errors.New("want GLOBAL, !GLOBAL or several of them joined by |")
