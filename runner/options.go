@@ -102,9 +102,12 @@ const (
 	RoleInterval = "interval"
 	// RoleCount: how many sampling rounds Run prints before it ends (0: no limit).
 	RoleCount = "count"
+	// RoleRows: how many entries each round of a sampled map prints at most, after its
+	// sort (bcc's -r MAXROWS; 0: all).
+	RoleRows = "rows"
 )
 
-var optionRoles = []string{RoleDuration, RoleInterval, RoleCount}
+var optionRoles = []string{RoleDuration, RoleInterval, RoleCount, RoleRows}
 
 // Positionals returns the positional options in the order they are given.
 func (p *Package) Positionals() []*Option {
@@ -234,7 +237,7 @@ func (p *Package) buildOptions() error {
 			if strings.HasPrefix(v.Name, "__eunomia_dummy") || v.Name == "__padding" {
 				continue
 			}
-			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", index(si), "variables", index(vi))
+			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", si, "variables", vi)
 			o, err := p.newOption(ds.Name, v, path)
 			if err != nil {
 				return err
@@ -413,6 +416,21 @@ func (o *Option) classify() error {
 	return nil
 }
 
+// enumValue returns the value of the enumerator named s when the option is an enum (an
+// enum global takes a name, e.g. --errno EPERM, as well as a number).
+func (o *Option) enumValue(s string) (uint64, bool) {
+	e, ok := btf.UnderlyingType(o.btfType).(*btf.Enum)
+	if !ok {
+		return 0, false
+	}
+	for _, v := range e.Values {
+		if v.Name == s {
+			return v.Value, true
+		}
+	}
+	return 0, false
+}
+
 func isCharType(t btf.Type) bool {
 	i, ok := btf.UnderlyingType(t).(*btf.Int)
 	return ok && i.Size == 1 && (i.Name == "char" || i.Encoding == btf.Char)
@@ -431,6 +449,10 @@ func (o *Option) encode(s string) ([]byte, error) {
 			b[0] = 1
 		}
 	case KindInt, KindUint:
+		if v, ok := o.enumValue(s); ok {
+			putUint(b, v)
+			break
+		}
 		if o.Scale != 0 {
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -545,7 +567,6 @@ func (p *Package) applyValues(spec *ebpf.CollectionSpec, v *Values) error {
 	}
 	return nil
 }
-
 
 // typeString renders a BTF type as a C type string (decode.CTypeName).
 func typeString(t btf.Type) string { return decode.CTypeName(t) }

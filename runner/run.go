@@ -115,12 +115,15 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 	}
 	switch {
 	case e.meta.Sample != nil:
-		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, stop: stop}
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, flag: i.values.Bool, stop: stop}
 		if iv, ok := i.values.Role(RoleInterval); ok {
 			s.interval = seconds(iv)
 		}
 		if n, ok := i.values.Role(RoleCount); ok {
 			s.rounds = int(n)
+		}
+		if n, ok := i.values.Role(RoleRows); ok {
+			s.rows = int(n)
 		}
 		return func() error { return s.loop(ctx) }, nil, nil
 	case e.specMap.Type == ebpf.RingBuf:

@@ -21,13 +21,17 @@ type sampler struct {
 	format Format
 	now    func() time.Time
 	diag   func(string)
+	// flag reads bool globals (sample.time, sample.unit_if).
+	flag func(string) bool
 	// interval, if set, replaces the package's interval (and turns an at-exit map into
 	// an interval one): an option with role interval.
 	interval time.Duration
 	// rounds, if set, is how many interval rounds are printed before stop ends the run
 	// (role count); the run then prints no extra round at exit.
 	rounds int
-	stop   func()
+	// rows, if set, is how many entries a round prints at most, after sorting (role rows).
+	rows int
+	stop func()
 
 	hist    *decode.Histogram // log2_hist / linear_hist text, built on first use
 	histErr error
@@ -93,9 +97,27 @@ func (s *sampler) round() {
 		s.diag(fmt.Sprintf("iterating map %s: %v", s.e.name, err))
 	}
 	sortEntries(entries, s.e.sort)
+	if s.rows > 0 && len(entries) > s.rows {
+		entries = entries[:s.rows]
+	}
 	if s.e.table != nil && s.format == Text {
 		// bcc prints its tables after an empty line (the ^C line).
 		out.WriteString("\n" + s.e.table.Header() + "\n")
+	}
+	if h, err := s.histogram(); err == nil && h != nil && h.BCC() {
+		if len(s.e.sort) == 0 {
+			// bcc prints its sections in hash order; key order is as good and stable.
+			slices.SortStableFunc(entries, func(a, b kv) int { return bytes.Compare(a.key, b.key) })
+		}
+		if s.format == Text {
+			// Every round of bcc's histogram tools starts with print(), then -T's
+			// print("%-8s\n" % strftime("%H:%M:%S"), end="").
+			out.WriteByte('\n')
+			if s.e.meta.Sample.Time != "" && s.flag(s.e.meta.Sample.Time) {
+				out.Write(s.now().AppendFormat(nil, "15:04:05"))
+				out.WriteByte('\n')
+			}
+		}
 	}
 	for _, en := range entries {
 		if err := s.entry(&out, en.key, en.val); err != nil {
@@ -161,14 +183,19 @@ func (s *sampler) kv() decode.KV { return decode.KV{Key: s.e.keyPlan, Value: s.e
 func (s *sampler) entry(out *bytes.Buffer, key, val []byte) error {
 	var b []byte
 	var err error
+	h, herr := s.histogram()
 	switch {
-	case s.format == JSON:
-		b, err = s.kv().AppendJSON(nil, key, val)
-	case s.e.meta.Sample.Type == "log2_hist" || s.e.meta.Sample.Type == "linear_hist":
-		var h *decode.Histogram
-		if h, err = s.histogram(); err == nil {
+	case h != nil || herr != nil:
+		if err = herr; err != nil {
+			break
+		}
+		if s.format == JSON {
+			b, err = h.AppendJSON(nil, key, val)
+		} else {
 			b, err = h.AppendText(nil, key, val)
 		}
+	case s.format == JSON:
+		b, err = s.kv().AppendJSON(nil, key, val)
 	case s.e.meta.Sample.Type == "table":
 		b, err = s.e.table.AppendEntryText(nil, key, val)
 	default:
@@ -181,13 +208,20 @@ func (s *sampler) entry(out *bytes.Buffer, key, val []byte) error {
 	return nil
 }
 
-// histogram returns the map's histogram rendering, building it on first use.
+// histogram returns the map's histogram rendering, building it on first use; nil, nil
+// when the map is not a histogram.
 func (s *sampler) histogram() (*decode.Histogram, error) {
+	smp := s.e.meta.Sample
+	if smp.Type != "log2_hist" && smp.Type != "linear_hist" {
+		return nil, nil
+	}
 	if s.hist == nil && s.histErr == nil {
-		smp := s.e.meta.Sample
-		opts := decode.HistOptions{Kind: decode.Log2, Unit: smp.Unit}
+		opts := decode.HistOptions{Kind: decode.Log2, Unit: smp.Unit, Now: s.now}
 		if smp.Type == "linear_hist" {
 			opts.Kind = decode.Linear
+		}
+		if smp.UnitIf != nil && s.flag(smp.UnitIf.Flag) {
+			opts.Unit = smp.UnitIf.Unit
 		}
 		s.hist, s.histErr = decode.NewHistogram(s.e.keyPlan, s.e.plan, opts)
 	}

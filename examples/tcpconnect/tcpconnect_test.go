@@ -25,7 +25,7 @@ import (
 	"ecli/runner"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "tcpconnect") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // bcc python tcpconnect's format strings (tools/tcpconnect.py, trace mode, no -d: the
 // last %s is the empty QUERY column).
@@ -598,7 +598,7 @@ func TestTimestamp(t *testing.T) {
 	const n = 5
 	for range n {
 		tooltest.Dial(t, "tcp4", ln.Addr())
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the gap TIME(s) must show: a stimulus, not a wait
 	}
 	var rows []row
 	prev, first := -1.0, true
@@ -801,35 +801,35 @@ func TestCountGolden(t *testing.T) {
 // holds an entry: from then on the program is attached and counting.
 func waitCounting(t *testing.T, before testutils.Objects, ln *net.TCPListener) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		for id := range testutils.Snapshot(t).Maps {
-			if before.Maps[id] {
-				continue
-			}
-			m, err := ebpf.NewMapFromID(id)
-			if err != nil {
-				continue
-			}
-			info, err := m.Info()
-			if err != nil || info.Name != "counts" {
-				m.Close()
-				continue
-			}
-			for time.Now().Before(deadline) {
-				tooltest.Dial(t, "tcp4", ln.Addr())
-				var k, v []byte
-				if m.Iterate().Next(&k, &v) {
-					m.Close()
-					return
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-			m.Close()
+	counting := func() bool {
+		m := newMapNamed(t, before, "counts")
+		if m == nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
+		defer m.Close()
+		tooltest.Dial(t, "tcp4", ln.Addr())
+		var k, v []byte
+		return m.Iterate().Next(&k, &v)
 	}
-	t.Fatal("ecli -c did not start counting within 60 s")
+	testutils.WaitFor(t, 60*time.Second, "ecli -c to start counting", counting)
+}
+
+// newMapNamed opens a map called name that was not in before, or returns nil.
+func newMapNamed(t *testing.T, before testutils.Objects, name string) *ebpf.Map {
+	for id := range testutils.Snapshot(t).Maps {
+		if before.Maps[id] {
+			continue
+		}
+		m, err := ebpf.NewMapFromID(id)
+		if err != nil {
+			continue
+		}
+		if info, err := m.Info(); err == nil && info.Name == name {
+			return m
+		}
+		m.Close()
+	}
+	return nil
 }
 
 var jsonUnmarshal = json.Unmarshal

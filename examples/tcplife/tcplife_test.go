@@ -19,7 +19,7 @@ import (
 	"ecli/internal/testutils/tooltest"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "tcplife") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // flags are the output-shaping flags of one run: -T, -t, -w, -s.
 type flags struct{ time, ts, wide, csv bool }

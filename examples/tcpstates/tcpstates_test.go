@@ -23,7 +23,7 @@ import (
 	"ecli/runner"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "tcpstates") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // flags are the output-shaping flags of one run: -T, -t, -w, -s.
 type flags struct{ time, ts, wide, csv bool }

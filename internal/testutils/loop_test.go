@@ -1,40 +1,47 @@
-package testutils_test
+package testutils
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"ecli/internal/testutils"
 )
 
-func TestNewLoopDevice(t *testing.T) {
-	testutils.RequirePrivileged(t)
-	const size = 4 << 20
-	var path string
-	t.Run("attach", func(t *testing.T) {
-		path = testutils.NewLoopDevice(t, size)
-		sectors, err := os.ReadFile(filepath.Join("/sys/block", filepath.Base(path), "size"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n, err := strconv.Atoi(strings.TrimSpace(string(sectors))); err != nil || n*512 != size {
-			t.Errorf("%s: %q sectors, want %d bytes", path, sectors, size)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Write(make([]byte, 4096)); err != nil {
-			t.Errorf("writing %s: %v", path, err)
-		}
-		f.Close()
-	})
-	// after the subtest's cleanup the device is detached: its size reads 0
-	sectors, err := os.ReadFile(filepath.Join("/sys/block", filepath.Base(path), "size"))
-	if err == nil && strings.TrimSpace(string(sectors)) != "0" {
-		t.Errorf("%s still has %s sectors after cleanup", path, sectors)
+// blockStat reads the completed reads and writes of a disk from /sys/block/NAME/stat.
+func blockStat(t *testing.T, name string) (reads, writes uint64) {
+	t.Helper()
+	b, err := os.ReadFile("/sys/block/" + name + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 5 {
+		t.Fatalf("/sys/block/%s/stat: %q", name, b)
+	}
+	reads, _ = strconv.ParseUint(f[0], 10, 64)
+	writes, _ = strconv.ParseUint(f[4], 10, 64)
+	return reads, writes
+}
+
+func TestLoopDevice(t *testing.T) {
+	const size = 1 << 20
+	d := NewLoopDevice(t, size)
+	b, err := os.ReadFile("/sys/block/" + d.Name + "/size")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sectors := strings.TrimSpace(string(b)); sectors != strconv.Itoa(size/512) {
+		t.Fatalf("%s has %s sectors, want %d", d.Name, sectors, size/512)
+	}
+	_, before := blockStat(t, d.Name)
+	if pid := d.WriteDirect(t, 4096, 3); pid <= 0 {
+		t.Fatalf("dd pid %d", pid)
+	}
+	if _, after := blockStat(t, d.Name); after-before != 3 {
+		t.Fatalf("%s completed %d writes, want 3", d.Name, after-before)
+	}
+	second := NewLoopDevice(t, size)
+	if second.Name == d.Name {
+		t.Fatalf("two loop devices named %s", d.Name)
 	}
 }

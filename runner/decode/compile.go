@@ -48,6 +48,10 @@ type node struct {
 	n       uint32
 	members []member // structs, unions
 
+	// tmpl: a nested struct whose members carry fmt=, sep= or hide renders in text as a
+	// template of its members' cells (appendTemplate), not as JSON.
+	tmpl bool
+
 	// value hints
 	format  string
 	mapped  []mapEntry
@@ -128,6 +132,9 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 	}
 	if p.hinted {
 		p.buildBCC()
+		if ch.header != "" && !p.csv {
+			p.header = ch.header
+		}
 	} else {
 		p.buildEunomia()
 	}
@@ -140,17 +147,6 @@ func (c *compiler) clockShown(ch clockHints) bool {
 }
 
 func (c *compiler) flag(name string) bool { return c.opts.Flag != nil && c.opts.Flag(name) }
-
-// shown evaluates a show= condition (checked by validCondition): true when any of its
-// "|"-separated terms is, a term being a bool global or "!" and one.
-func (c *compiler) shown(cond string) bool {
-	for _, term := range strings.Split(cond, "|") {
-		if name, neg := strings.CutPrefix(term, "!"); c.flag(name) != neg {
-			return true
-		}
-	}
-	return false
-}
 
 // clockColumn resolves the TIME column's format, header and zone from the struct hints.
 func (c *compiler) clockColumn(ch clockHints) clockColumn {
@@ -211,7 +207,11 @@ func (p *Plan) buildBCC() {
 			// No fmt: left-aligned to the header's width.
 			spec = fmtSpec{left: true, width: len([]rune(p.fields[i].Column)), prec: -1}
 		}
-		p.cols = append(p.cols, column{member: i, spec: spec})
+		sep := " "
+		if m.hints.hasSep {
+			sep = m.hints.sep
+		}
+		p.cols = append(p.cols, column{member: i, spec: spec, sep: sep})
 	}
 	sort.SliceStable(p.cols, func(a, b int) bool {
 		ha, hb := p.root.members[p.cols[a].member].hints, p.root.members[p.cols[b].member].hints
@@ -229,12 +229,17 @@ func (p *Plan) buildBCC() {
 		h = appendPadded(h, []byte(p.clk.name), p.clk.spec, len(p.cols) == 0)
 	}
 	for i, col := range p.cols {
-		if i > 0 || (p.timeCol && !p.clk.glued()) {
+		switch {
+		case i > 0:
+			h = append(h, p.cols[i-1].sep...)
+		case p.timeCol && !p.clk.glued():
 			h = append(h, ' ')
 		}
 		spec := col.spec
 		spec.prec = -1
-		h = appendPadded(h, []byte(p.fields[col.member].Column), spec, i == len(p.cols)-1)
+		h = append(h, spec.pre...)
+		h = appendPadded(h, []byte(p.fields[col.member].Column), spec, i == len(p.cols)-1 && spec.post == "")
+		h = append(h, spec.post...)
 	}
 	p.header = string(h)
 }
@@ -288,6 +293,12 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 					return nil, fmt.Errorf("%s: hint %q: only valid on top-level members: %w", mwhat, hintPrefix+r, ErrBadHint)
 				}
 			}
+			if union && (h.hasFmt || h.hasSep || h.hide) {
+				return nil, fmt.Errorf("%s: hints fmt=, sep= and hide are not valid on a union arm: %w", mwhat, ErrBadHint)
+			}
+			if h.hasFmt || h.hasSep || h.hide {
+				n.tmpl = true
+			}
 		}
 		if name == "" {
 			if h.name != "" {
@@ -310,8 +321,11 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		m := member{name: name, key: appendJSONString(nil, []byte(name)), node: mn, hints: h, btf: bm}
 		m.key = append(m.key, ':')
 		m.hidden = h.hide
-		if h.show != "" && !c.shown(h.show) {
-			m.hidden = true
+		if h.show != "" {
+			cond, _ := parseCond(h.show) // checked when the hint was parsed
+			if !cond.holds(c.opts.Flag) {
+				m.hidden = true
+			}
 		}
 		n.members = append(n.members, m)
 	}
@@ -508,6 +522,14 @@ func applyValueHints(n *node, h *hints, what string) error {
 	case "ipv6":
 		if n.size != 16 || !(n.kind == kInt128 || n.kind == kArray || n.kind == kString) {
 			return bad("format=ipv6", "needs a 16-byte array")
+		}
+	case "cstring":
+		if n.kind != kString {
+			return bad("format=cstring", "needs a char array")
+		}
+	case "flags", "enum":
+		if n.kind != kEnum {
+			return bad("format="+h.format, "needs an enum type (its enumerators name the values)")
 		}
 	}
 	if (h.mapped != nil || h.div != 0 || h.rel) && !intLike {

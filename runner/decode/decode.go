@@ -91,6 +91,7 @@ type column struct {
 	member int // index into root.members
 	start  int // eunomia: column start recorded from the header
 	spec   fmtSpec
+	sep    string // printed after the cell when another column follows (sep=; one space)
 }
 
 // Compile builds a plan for an exported type (a struct, or any other type which then decodes
