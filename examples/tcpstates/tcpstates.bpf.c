@@ -124,7 +124,6 @@ int handle_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	ecli_copy_addrs(ctx, e->af, e->saddr_v6, e->daddr_v6);
 	e->oldstate = ctx->oldstate;
 	e->newstate = newstate;
-	__builtin_memcpy(e->arrow, "->", 3);
 	bpf_ringbuf_submit(e, 0);
 out:
 	if (newstate == TCP_CLOSE) {

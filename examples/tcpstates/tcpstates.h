@@ -33,10 +33,8 @@ struct event {
 		__u8 daddr_v6[16] ECLI("case=10") ECLI("format=ipv6");
 	};
 	__u16 rport ECLI("name=RPORT") ECLI("fmt=%-5d");
-	/* TCP states, bcc's names */
-	__u32 oldstate ECLI("name=OLDSTATE") ECLI(ECLI_TCP_STATE_NAMES) ECLI("fmt=%-11s");
-	/* bcc's " -> " between the states, a constant "->" column (not in CSV) */
-	char arrow[4] ECLI("name=->") ECLI("fmt=%-2s") ECLI("show=!targ_csv");
+	/* TCP states, bcc's names, with bcc's " -> " between them (not in CSV) */
+	__u32 oldstate ECLI("name=OLDSTATE") ECLI(ECLI_TCP_STATE_NAMES) ECLI("fmt=%-11s") ECLI("sep= -> ");
 	__u32 newstate ECLI("name=NEWSTATE") ECLI(ECLI_TCP_STATE_NAMES) ECLI("fmt=%-11s");
 	/* time in the old state (0 for the socket's first change seen), shown in ms */
 	__u64 span_us ECLI("name=MS") ECLI("div=1000") ECLI("fmt=%.3f") ECLI("unit=us");

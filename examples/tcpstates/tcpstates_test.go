@@ -246,9 +246,7 @@ type event struct {
 	Rport    uint16
 	_        [2]byte
 	Old      uint32
-	Arrow    [4]byte
 	New      uint32
-	_        [4]byte
 	SpanUS   uint64
 }
 
@@ -265,7 +263,6 @@ func mkEvent(t *testing.T, r row, tsUS, spanUS uint64) []byte {
 	t.Helper()
 	e := event{TsUS: tsUS, Sk: r.sk, Pid: r.pid, Lport: r.lport, Rport: r.rport, Old: stateNum(r.old), New: stateNum(r.new), SpanUS: spanUS}
 	copy(e.Comm[:15], r.comm)
-	copy(e.Arrow[:], "->")
 	la, ra := netip.MustParseAddr(r.laddr), netip.MustParseAddr(r.raddr)
 	if r.ip == 4 {
 		e.Af = unix.AF_INET
@@ -296,7 +293,7 @@ func TestEventLayout(t *testing.T) {
 		t.Fatalf("event size %d, want %d", got, want)
 	}
 	want := map[string]uint32{"ts_us": 0, "skaddr": 8, "pid": 16, "comm": 20, "af": 36, "laddr": 40, "lport": 56, "raddr": 60, "rport": 76,
-		"oldstate": 80, "arrow": 84, "newstate": 88, "span_us": 96}
+		"oldstate": 80, "newstate": 84, "span_us": 88}
 	got := map[string]uint32{}
 	for _, f := range p.Fields() {
 		got[f.Name] = f.Offset
@@ -376,7 +373,7 @@ func TestJSONFields(t *testing.T) {
 	}
 	want := map[string]any{"ts_us": json.Number("99"), "skaddr": json.Number(strconv.FormatUint(r.sk, 10)), "pid": json.Number("42"), "comm": "curl",
 		"af": json.Number("2"), "laddr": "10.0.0.1", "lport": json.Number("1234"), "raddr": "10.0.0.2", "rport": json.Number("443"),
-		"oldstate": json.Number("2"), "arrow": "->", "newstate": json.Number("1"), "span_us": json.Number("1500")}
+		"oldstate": json.Number("2"), "newstate": json.Number("1"), "span_us": json.Number("1500")}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("JSON:\n got %v\nwant %v", got, want)
 	}
