@@ -59,6 +59,11 @@ type node struct {
 	rel     bool
 	relSet  bool
 	relBase uint64
+
+	// cell affixes (affix.go)
+	empty    string
+	above    int64
+	hasAbove bool
 }
 
 // member is one struct/union member.
@@ -70,6 +75,7 @@ type member struct {
 	hints  *hints
 	btf    btf.Member
 	hidden bool
+	suffix *suffixSpec // suffix=: a sibling's value appended to the text cell
 }
 
 // selector chooses a union arm from a sibling's value.
@@ -110,6 +116,7 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		size:    size,
 		root:    root,
 		hinted:  c.hinted,
+		tags:    s.Tags,
 		timeCol: c.clockShown(ch),
 		clk:     c.clockColumn(ch),
 		now:     c.opts.Time,
@@ -318,6 +325,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if err := applyValueHints(mn, h, mwhat); err != nil {
 			return nil, err
 		}
+		if err := checkAffixHints(mn, h, mwhat); err != nil {
+			return nil, err
+		}
 		m := member{name: name, key: appendJSONString(nil, []byte(name)), node: mn, hints: h, btf: bm}
 		m.key = append(m.key, ':')
 		m.hidden = h.hide
@@ -348,6 +358,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 				}
 			}
 		}
+	}
+	if err := resolveSuffixes(n, what); err != nil {
+		return nil, err
 	}
 	if !union {
 		for _, arm := range n.members {

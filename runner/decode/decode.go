@@ -83,7 +83,8 @@ type Plan struct {
 	cols    []column
 	header  string
 	now     func() time.Time
-	csv     bool // csv=GLOBAL is true: comma-separated cells, no padding
+	csv     bool     // csv=GLOBAL is true: comma-separated cells, no padding
+	tags    []string // the struct's decl tags (stack_* layout hints are read from them)
 }
 
 // column is one text column.
