@@ -43,4 +43,27 @@ static __always_inline void ecli_rq_disk_name(struct request *rq, char *dst, __u
 		bpf_probe_read_kernel_str(dst, size, disk->disk_name);
 }
 
+#ifndef DISK_NAME_LEN
+#define DISK_NAME_LEN 32
+#endif
+
+/* ecli_rq_disk_is reports whether the request's disk is named name (a -d DISK option;
+ * an empty name matches every disk). */
+static __always_inline bool ecli_rq_disk_is(struct request *rq, const volatile char *name)
+{
+	char disk[DISK_NAME_LEN] = {};
+	int i;
+
+	if (!name[0])
+		return true;
+	ecli_rq_disk_name(rq, disk, sizeof(disk));
+	for (i = 0; i < DISK_NAME_LEN; i++) {
+		if (disk[i] != name[i])
+			return false;
+		if (!disk[i])
+			break;
+	}
+	return true;
+}
+
 #endif /* __ECLI_BLOCK_H */

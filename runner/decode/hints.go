@@ -17,6 +17,8 @@ type hints struct {
 	name   string
 	hasFmt bool
 	fmt    fmtSpec
+	fmtIf  string  // fmt_if=GLOBAL:FMT: the bool global that switches to fmtAlt
+	fmtAlt fmtSpec // the alternate cell format
 	order  int
 	hasOrd bool
 	hide   bool
@@ -70,6 +72,15 @@ var memberHints = map[string]memberHint{
 	"fmt": {arg: argRequired, set: func(h *hints, v string) (err error) {
 		h.fmt, err = parseFmt(v)
 		h.hasFmt = true
+		return err
+	}},
+	"fmt_if": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+		global, f, ok := strings.Cut(v, ":")
+		if !ok || !isIdent(global) {
+			return errors.New("want GLOBAL:%[-][width][.prec]verb")
+		}
+		h.fmtIf = global
+		h.fmtAlt, err = parseFmt(f)
 		return err
 	}},
 	"order": {arg: argRequired, column: true, set: func(h *hints, v string) error {
@@ -198,7 +209,7 @@ func parseMemberHints(tags []string, what string) (*hints, error) {
 // any reports whether h holds at least one hint.
 func (h *hints) any() bool { return len(h.raw) > 0 }
 
-// clockHints are the struct hints that shape the wall-clock TIME column of a hinted plan.
+// clockHints are the struct hints of a hinted plan: the wall-clock TIME column and CSV.
 type clockHints struct {
 	off    bool    // time=off
 	show   string  // time=GLOBAL: shown only when the bool global is true
@@ -207,8 +218,12 @@ type clockHints struct {
 	name   string // time_name=TEXT: header (default TIME); %Z is the zone (UTC or local)
 	prec   int    // time_prec=N: digits of fractional seconds (0-9)
 	utc    string // time_utc=GLOBAL: UTC instead of local time when the bool global is true
+	csv    string // csv=GLOBAL: comma-separated cells when the bool global is true
 	header string // header=TEXT: the text header line instead of the column names
 }
+
+// structHintKeys lists the struct hints for error messages.
+const structHintKeys = "time=, time_fmt=, time_name=, time_prec=, time_utc=, header= or csv="
 
 // parseStructHints parses the ecli: tags on the exported struct itself; n counts them.
 func parseStructHints(tags []string, what string) (ch clockHints, n int, err error) {
@@ -230,7 +245,7 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 			continue
 		}
 		if val == "" {
-			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec=, time_utc= or header=)")
+			return ch, 0, bad("unknown struct hint (want %s)", structHintKeys)
 		}
 		switch key {
 		case "time":
@@ -265,8 +280,13 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 				return ch, 0, bad("want the name of a bool global")
 			}
 			ch.utc = val
+		case "csv":
+			if !isIdent(val) {
+				return ch, 0, bad("want the name of a bool global")
+			}
+			ch.csv = val
 		default:
-			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec=, time_utc= or header=)")
+			return ch, 0, bad("unknown struct hint (want %s)", structHintKeys)
 		}
 	}
 	return ch, n, nil
@@ -397,7 +417,10 @@ func (f fmtSpec) literal() bool { return f.pre != "" || f.post != "" }
 
 // cond is a show= condition: bool globals that must all be true, a leading ! negating one
 // (show=targ_latency&!targ_ms).
-type cond []condTerm
+// cond is a show= condition: alternatives joined by "|", each a conjunction of terms
+// joined by "&", each term a bool global, "!" negating it. It holds when one alternative
+// holds.
+type cond [][]condTerm
 
 type condTerm struct {
 	name string
@@ -406,23 +429,33 @@ type condTerm struct {
 
 func parseCond(s string) (cond, error) {
 	var c cond
-	for _, t := range strings.Split(s, "&") {
-		name, neg := strings.CutPrefix(t, "!")
-		if !isIdent(name) {
-			return nil, fmt.Errorf("want GLOBAL, !GLOBAL or GLOBAL&!GLOBAL... (bool globals), not %q", t)
+	for _, alt := range strings.Split(s, "|") {
+		var conj []condTerm
+		for _, t := range strings.Split(alt, "&") {
+			name, neg := strings.CutPrefix(t, "!")
+			if !isIdent(name) {
+				return nil, fmt.Errorf("want GLOBAL, !GLOBAL, GLOBAL&!GLOBAL... or alternatives of those joined by | (bool globals), not %q", t)
+			}
+			conj = append(conj, condTerm{name, neg})
 		}
-		c = append(c, condTerm{name, neg})
+		c = append(c, conj)
 	}
 	return c, nil
 }
 
 // holds evaluates c with flag (nil: every global false).
 func (c cond) holds(flag func(string) bool) bool {
-	for _, t := range c {
-		v := flag != nil && flag(t.name)
-		if v == t.neg {
-			return false
+	for _, conj := range c {
+		all := true
+		for _, t := range conj {
+			if v := flag != nil && flag(t.name); v == t.neg {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
 		}
 	}
-	return true
+	return false
 }
