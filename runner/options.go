@@ -204,12 +204,68 @@ func (v *Values) Role(r string) (float64, bool) {
 		}
 		s, ok := v.value(o)
 		if !ok {
-			return 0, false
+			// Neither given nor a default in the metadata: the object's initial value
+			// (a C initialiser, e.g. bcc's -T default of 10).
+			f, ok := v.initial(o)
+			return f, ok && f > 0
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		return f, err == nil && f > 0
 	}
 	return 0, false
+}
+
+// text returns an option's value as text: as given, else its default, else the object's
+// initial number ("" for an unknown option).
+func (v *Values) text(name string) string {
+	o := v.pkg.Option(name)
+	if o == nil {
+		return ""
+	}
+	if o.Kind == KindBool {
+		return strconv.FormatBool(v.Bool(name))
+	}
+	if s, ok := v.value(o); ok {
+		return s
+	}
+	if f, ok := v.initial(o); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return ""
+}
+
+// set reports whether a bool option is true, or another option was given (Set).
+func (v *Values) set(name string) bool {
+	o := v.pkg.Option(name)
+	if o == nil {
+		return false
+	}
+	if o.Kind == KindBool {
+		return v.Bool(name)
+	}
+	_, ok := v.raw[o.Name]
+	return ok
+}
+
+// initial returns a numeric option's initial value in the object, unscaled, and whether
+// the object has one.
+func (v *Values) initial(o *Option) (float64, bool) {
+	vs, ok := v.pkg.spec.Variables[o.Name]
+	if !ok || len(vs.Value) < o.Size || (o.Kind != KindInt && o.Kind != KindUint) {
+		return 0, false
+	}
+	var u uint64
+	for i := o.Size - 1; i >= 0; i-- {
+		u = u<<8 | uint64(vs.Value[i])
+	}
+	f := float64(u)
+	if shift := 64 - 8*o.Size; o.Kind == KindInt {
+		f = float64(int64(u<<shift) >> shift) // sign-extended
+	}
+	if o.Scale != 0 {
+		f /= o.Scale
+	}
+	return f, true
 }
 
 // value returns the text an option has at load time and whether it has one: the value

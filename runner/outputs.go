@@ -195,6 +195,16 @@ func (p *Package) compileOutput(mm MapMeta, path string, opts decode.Options) (*
 			flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "unit_if"), smp.UnitIf.Flag})
 		}
 	}
+	if smp := mm.Sample; smp != nil {
+		for _, k := range []struct{ key, text string }{{"banner", smp.Banner}, {"footer", smp.Footer}} {
+			_, names, _ := parseBanner(k.text) // checked by parseSample
+			for _, n := range names {
+				if p.Option(n) == nil {
+					return nil, badf(jsonPath(path, "sample", k.key), "{%s}: not an option of the program", n)
+				}
+			}
+		}
+	}
 	for _, c := range flags {
 		if c.name == "" {
 			continue

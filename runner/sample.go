@@ -23,6 +23,8 @@ type sampler struct {
 	diag   func(string)
 	// flag reads bool globals (sample.time, sample.unit_if).
 	flag func(string) bool
+	// values renders banner and footer placeholders.
+	values *Values
 	// interval, if set, replaces the package's interval (and turns an at-exit map into
 	// an interval one): an option with role interval.
 	interval time.Duration
@@ -39,6 +41,8 @@ type sampler struct {
 
 func (s *sampler) loop(ctx context.Context) error {
 	smp := s.e.meta.Sample
+	s.line(smp.Banner)
+	defer s.line(smp.Footer)
 	if s.format == Text && smp.Type == "default_kv" {
 		s.w.write([]byte(s.kv().Header() + "\n"))
 	}
@@ -68,6 +72,15 @@ func (s *sampler) loop(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// line writes a banner or footer line (text output only; "" writes nothing).
+func (s *sampler) line(text string) {
+	if text == "" || s.format != Text {
+		return
+	}
+	b, _, _ := parseBanner(text) // checked by parseSample
+	s.w.write([]byte(b.render(s.values) + "\n"))
 }
 
 // tickInterval is the time between rounds, 0 for a map printed only at exit.
@@ -100,9 +113,15 @@ func (s *sampler) round() {
 	if s.rows > 0 && len(entries) > s.rows {
 		entries = entries[:s.rows]
 	}
+	smp := s.e.meta.Sample
 	if s.e.table != nil && s.format == Text {
-		// bcc prints its tables after an empty line (the ^C line).
-		out.WriteString("\n" + s.e.table.Header() + "\n")
+		// bcc prints its tables after an empty line (the ^C line), or (syscount) with
+		// one after the rows.
+		if !smp.BlankAfter {
+			out.WriteByte('\n')
+		}
+		s.timeLine(&out)
+		out.WriteString(s.e.table.Header() + "\n")
 	}
 	if h, err := s.histogram(); err == nil && h != nil && h.BCC() {
 		if len(s.e.sort) == 0 {
@@ -113,10 +132,7 @@ func (s *sampler) round() {
 			// Every round of bcc's histogram tools starts with print(), then -T's
 			// print("%-8s\n" % strftime("%H:%M:%S"), end="").
 			out.WriteByte('\n')
-			if s.e.meta.Sample.Time != "" && s.flag(s.e.meta.Sample.Time) {
-				out.Write(s.now().AppendFormat(nil, "15:04:05"))
-				out.WriteByte('\n')
-			}
+			s.timeLine(&out)
 		}
 	}
 	for _, en := range entries {
@@ -124,9 +140,27 @@ func (s *sampler) round() {
 			s.diag(fmt.Sprintf("sampling map %s: %v", s.e.name, err))
 		}
 	}
+	if s.e.table != nil && s.format == Text && smp.BlankAfter {
+		out.WriteByte('\n')
+	}
 	if out.Len() > 0 {
 		s.w.write(out.Bytes())
 	}
+}
+
+// timeLine writes the round's time line: with sample.time only when that bool global is
+// true, in the sample.time_fmt layout (default HH:MM:SS); with time_fmt alone always.
+func (s *sampler) timeLine(out *bytes.Buffer) {
+	smp := s.e.meta.Sample
+	if smp.Time == "" && smp.TimeFmt == "" || smp.Time != "" && !s.flag(smp.Time) {
+		return
+	}
+	layout := smp.TimeFmt
+	if layout == "" {
+		layout = "%H:%M:%S"
+	}
+	out.Write(appendStrftime(nil, s.now(), layout))
+	out.WriteByte('\n')
 }
 
 // sortEntries orders entries by the sort fields (read from key||value), then by key bytes
