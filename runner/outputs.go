@@ -25,6 +25,7 @@ type exporter struct {
 	keyPlan *decode.Plan // sampled maps only
 	table   *decode.Plan // sample type "table": key and value side by side
 	sort    []sortField  // sample.sort, resolved
+	stacks  bool         // the key has stack-id fields: entries render as stack counts
 }
 
 // sortField is a resolved SortKey: an integer at Offset in key||value.
@@ -189,6 +190,11 @@ func (p *Package) compileOutput(mm MapMeta, path string, opts decode.Options) (*
 		}
 		if err := e.compileTable(path, opts); err != nil {
 			return nil, err
+		}
+		if decode.HasStacks(e.keyPlan) {
+			if err := p.compileStacks(e, path, opts.Flag); err != nil {
+				return nil, err
+			}
 		}
 	}
 	flags := []struct{ at, name string }{{jsonPath(path, "when"), mm.When}, {jsonPath(path, "unless"), mm.Unless}}

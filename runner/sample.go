@@ -37,23 +37,42 @@ type sampler struct {
 
 	hist    *decode.Histogram // log2_hist / linear_hist text, built on first use
 	histErr error
+
+	// stacks renders a key with stack-id fields (nil otherwise), reading stack ids through
+	// lookup; sym takes snapshots of the processes whose user stacks are counted.
+	stacks   *decode.StackCounts
+	lookup   decode.StackLookup
+	sym      *symbols
+	seen     map[uint32]bool // processes observed
+	sizeHint string          // what to enlarge when stacks were lost for room
 }
+
+// observeInterval is how often a map of user stack counts is scanned for new processes, so
+// that their memory maps are taken while they run.
+const observeInterval = time.Second
 
 func (s *sampler) loop(ctx context.Context) error {
 	smp := s.e.meta.Sample
 	s.line(smp.Banner)
 	defer s.line(smp.Footer)
-	if s.format == Text && smp.Type == "default_kv" {
+	if s.format == Text && smp.Type == "default_kv" && s.stacks == nil {
 		s.w.write([]byte(s.kv().Header() + "\n"))
 	}
-	var tick <-chan time.Time
+	var tick, observe <-chan time.Time
 	if interval := s.tickInterval(); interval > 0 {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		tick = t.C
 	}
+	if s.stacks != nil && s.sym != nil {
+		t := time.NewTicker(observeInterval)
+		defer t.Stop()
+		observe = t.C
+	}
 	for n := 0; ; {
 		select {
+		case <-observe:
+			s.observeProcesses()
 		case <-ctx.Done():
 			// A last round at exit, as bcc tools print their histograms on Ctrl-C.
 			s.round()
@@ -114,7 +133,12 @@ func (s *sampler) round() {
 		entries = entries[:s.rows]
 	}
 	smp := s.e.meta.Sample
-	if s.e.table != nil && s.format == Text {
+	switch {
+	case s.stacks != nil && s.format == Text:
+		if !s.stacks.Folded() {
+			out.WriteString("\n") // bcc's stack tools print an empty line (the ^C line) first
+		}
+	case s.e.table != nil && s.format == Text:
 		// bcc prints its tables after an empty line (the ^C line), or (syscount) with
 		// one after the rows.
 		if !smp.BlankAfter {
@@ -135,9 +159,14 @@ func (s *sampler) round() {
 			s.timeLine(&out)
 		}
 	}
+	missed, full := 0, false
 	for _, en := range entries {
 		if err := s.entry(&out, en.key, en.val); err != nil {
 			s.diag(fmt.Sprintf("sampling map %s: %v", s.e.name, err))
+		}
+		if s.stacks != nil {
+			n, f := s.stacks.Missed(en.key)
+			missed, full = missed+n, full || f
 		}
 	}
 	if s.e.table != nil && s.format == Text && smp.BlankAfter {
@@ -145,6 +174,30 @@ func (s *sampler) round() {
 	}
 	if out.Len() > 0 {
 		s.w.write(out.Bytes())
+	}
+	if missed > 0 {
+		// bcc: "WARNING: %d stack traces could not be displayed.%s" on stderr.
+		hint := ""
+		if full {
+			hint = s.sizeHint
+		}
+		s.diag(fmt.Sprintf("WARNING: %d stack traces could not be displayed.%s", missed, hint))
+	}
+}
+
+// observeProcesses takes memory-map snapshots of the processes with user stacks in the map
+// that were not seen before.
+func (s *sampler) observeProcesses() {
+	if s.seen == nil {
+		s.seen = map[uint32]bool{}
+	}
+	key, val := make([]byte, s.m.KeySize()), make([]byte, s.m.ValueSize())
+	it := s.m.Iterate()
+	for it.Next(&key, &val) {
+		if pid, ok := s.stacks.Process(key); ok && !s.seen[pid] {
+			s.seen[pid] = true
+			s.sym.observe(pid)
+		}
 	}
 }
 
@@ -219,6 +272,10 @@ func (s *sampler) entry(out *bytes.Buffer, key, val []byte) error {
 	var err error
 	h, herr := s.histogram()
 	switch {
+	case s.stacks != nil && s.format == JSON:
+		b, err = s.stacks.AppendJSON(nil, key, val, s.lookup)
+	case s.stacks != nil:
+		b, err = s.stacks.AppendText(nil, key, val, s.lookup)
 	case h != nil || herr != nil:
 		if err = herr; err != nil {
 			break
@@ -260,14 +317,4 @@ func (s *sampler) histogram() (*decode.Histogram, error) {
 		s.hist, s.histErr = decode.NewHistogram(s.e.keyPlan, s.e.plan, opts)
 	}
 	return s.hist, s.histErr
-}
-
-// appendStackTrace renders a stack-trace event like eunomia's stack_trace interpreter,
-// without symbols.
-func appendStackTrace(b []byte, e *exporter, sample []byte) ([]byte, error) {
-	st, err := decode.NewStackTrace(e.plan, decode.StackOptions{Fields: e.meta.StackTrace.FieldMap})
-	if err != nil {
-		return b, err
-	}
-	return st.AppendText(b, sample)
 }

@@ -60,6 +60,11 @@ type node struct {
 	rel     bool
 	relSet  bool
 	relBase uint64
+
+	// cell affixes (affix.go)
+	empty    string
+	above    int64
+	hasAbove bool
 }
 
 // member is one struct/union member.
@@ -71,6 +76,7 @@ type member struct {
 	hints  *hints
 	btf    btf.Member
 	hidden bool
+	suffix *suffixSpec // suffix=: a sibling's value appended to the text cell
 }
 
 // selector chooses a union arm from a sibling's value.
@@ -111,6 +117,7 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		size:    size,
 		root:    root,
 		hinted:  c.hinted,
+		tags:    s.Tags,
 		timeCol: c.clockShown(ch),
 		clk:     c.clockColumn(ch),
 		now:     c.opts.Time,
@@ -297,6 +304,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 			return nil, err
 		}
 		mn.file, mn.read = h.file, c.opts.ReadFile
+		if err := checkAffixHints(mn, h, mwhat); err != nil {
+			return nil, err
+		}
 		m := member{name: name, key: appendJSONString(nil, []byte(name)), node: mn, hints: h, btf: bm}
 		m.key = append(m.key, ':')
 		m.hidden = h.hide
@@ -327,6 +337,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 				}
 			}
 		}
+	}
+	if err := resolveSuffixes(n, what); err != nil {
+		return nil, err
 	}
 	if !union {
 		for _, arm := range n.members {

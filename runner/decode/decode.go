@@ -88,6 +88,7 @@ type Plan struct {
 	cols    []column
 	header  string
 	now     func() time.Time
+	tags    []string // the struct's decl tags (stack_* layout hints are read from them)
 }
 
 // column is one text column.

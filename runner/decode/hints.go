@@ -30,6 +30,15 @@ type hints struct {
 	mapped []mapEntry
 	div    float64
 	rel    bool
+
+	// cell affixes (affix.go)
+	empty        string // empty=TEXT: text of an empty string
+	hasEmpty     bool
+	above        int64 // above=N: text cell empty unless the value is > N
+	hasAbove     bool
+	suffix       string  // suffix=MEMBER: the sibling appended to this cell
+	hasSuffixFmt bool    // suffix_fmt=TEXT%vTEXT: how the sibling is formatted
+	suffixSpec   fmtSpec // (parsed as fmt=, literal text included)
 }
 
 type mapEntry struct {
@@ -119,7 +128,25 @@ var memberHints = map[string]memberHint{
 		h.format, h.file = "file", v
 		return nil
 	}},
-	"rel": {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
+	"rel":   {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
+	"empty": {arg: argRequired, set: func(h *hints, v string) error { h.empty, h.hasEmpty = v, true; return nil }},
+	"above": {arg: argRequired, set: func(h *hints, v string) (err error) {
+		h.above, err = parseInt(v)
+		h.hasAbove = true
+		return err
+	}},
+	"suffix": {arg: argRequired, column: true, set: func(h *hints, v string) error {
+		if !isIdent(v) {
+			return errors.New("want the name of a sibling member")
+		}
+		h.suffix = v
+		return nil
+	}},
+	"suffix_fmt": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+		h.suffixSpec, err = parseFmt(v)
+		h.hasSuffixFmt = true
+		return err
+	}},
 	// unit is informational: kept in Field.Hints for ecli inspect.
 	"unit": {arg: argRequired, set: func(*hints, string) error { return nil }},
 	// hist=total|count marks a histogram value's sum and count of the values counted
@@ -131,6 +158,15 @@ var memberHints = map[string]memberHint{
 		return nil
 	}},
 	"time": {arg: argAny, set: func(*hints, string) error { return errors.New("only valid on the struct itself") }},
+	// stack= and task= mark the fields of a stack-count entry (stacks.go); they are kept in
+	// Field.Hints and read by NewStackCounts.
+	"stack": {arg: argRequired, column: true, set: func(_ *hints, v string) error { _, err := parseStackHint(v); return err }},
+	"task": {arg: argRequired, column: true, set: func(_ *hints, v string) error {
+		if v != "comm" && v != "pid" {
+			return errors.New("want comm or pid")
+		}
+		return nil
+	}},
 }
 
 // parseMemberHints parses the ecli: tags of a member. what names the member for errors.
@@ -202,6 +238,13 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 			return fmt.Errorf("%s: hint %q: %s: %w", what, tag, fmt.Sprintf(format, args...), ErrBadHint)
 		}
 		key, val, _ := strings.Cut(body, "=")
+		if strings.HasPrefix(key, "stack_") {
+			// stack-count layout hints: checked by NewStackCounts (stacks.go).
+			if _, ok := stackLayoutHints[key]; !ok || val == "" {
+				return ch, 0, bad("unknown stack layout hint (want %s)", strings.Join(stackLayoutKeys(), ", "))
+			}
+			continue
+		}
 		if val == "" {
 			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec=, time_utc= or header=)")
 		}
