@@ -54,6 +54,8 @@ type node struct {
 
 	// value hints
 	format  string
+	file    string                       // format "file": the path
+	read    func(string) ([]byte, error) // format "file": Options.ReadFile
 	mapped  []mapEntry
 	div     float64
 	rel     bool
@@ -325,6 +327,7 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if err := applyValueHints(mn, h, mwhat); err != nil {
 			return nil, err
 		}
+		mn.file, mn.read = h.file, c.opts.ReadFile
 		if err := checkAffixHints(mn, h, mwhat); err != nil {
 			return nil, err
 		}
@@ -539,6 +542,10 @@ func applyValueHints(n *node, h *hints, what string) error {
 	case "cstring":
 		if n.kind != kString {
 			return bad("format=cstring", "needs a char array")
+		}
+	case "file":
+		if n.kind != kString {
+			return bad("file", "needs a char array (its bytes are not shown)")
 		}
 	case "flags", "enum":
 		if n.kind != kEnum {

@@ -35,7 +35,13 @@ type Options struct {
 	Flag func(name string) bool
 	// Time is the clock used for the TIME column; nil means time.Now.
 	Time func() time.Time
+	// ReadFile reads the file of a file=PATH hint (a path under FilePrefix) each time a
+	// line is rendered; nil renders such members empty (decode itself reads no files).
+	ReadFile func(path string) ([]byte, error)
 }
+
+// FilePrefix is where the files of file= hints must be: kernel state, not user data.
+const FilePrefix = "/proc/"
 
 // Member is one explicitly placed field for [CompileMembers].
 type Member struct {

@@ -27,7 +27,8 @@ type hints struct {
 	hasSep bool
 	sel    string
 	cases  []string
-	format string // "ipv4", "ipv6", "hex", "cstring", "flags", "enum"
+	format string // "ipv4", "ipv6", "hex", "cstring", "flags", "enum", "file" (file=PATH)
+	file   string // file=PATH: the file shown instead of the member's bytes
 	mapped []mapEntry
 	div    float64
 	rel    bool
@@ -106,6 +107,9 @@ var memberHints = map[string]memberHint{
 	"format": {arg: argRequired, set: func(h *hints, v string) error {
 		switch v {
 		case "ipv4", "ipv6", "hex", "cstring", "flags", "enum":
+			if h.format != "" {
+				return errors.New("cannot be combined with file=")
+			}
 			h.format = v
 			return nil
 		}
@@ -121,6 +125,18 @@ var memberHints = map[string]memberHint{
 			return errors.New("want a non-zero number")
 		}
 		h.div = d
+		return nil
+	}},
+	// file=PATH renders a file of /proc read when the line is printed (bcc's oomkill
+	// loadavg) instead of the member's bytes.
+	"file": {arg: argRequired, set: func(h *hints, v string) error {
+		if !strings.HasPrefix(v, FilePrefix) || strings.Contains(v, "/../") || strings.HasSuffix(v, "/..") {
+			return fmt.Errorf("want a path under %s", FilePrefix)
+		}
+		if h.format != "" {
+			return errors.New("cannot be combined with format=")
+		}
+		h.format, h.file = "file", v
 		return nil
 	}},
 	"rel":   {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},

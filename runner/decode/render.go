@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -265,6 +266,8 @@ func appendFormatted(dst []byte, n *node, d []byte) []byte {
 		return appendFlags(dst, n, readUint(n, d))
 	case "enum":
 		return appendEnumName(dst, n, readUint(n, d))
+	case "file":
+		return appendTextString(dst, n.fileLine())
 	case "ipv4":
 		return netip.AddrFrom4([4]byte(d[:4])).AppendTo(dst)
 	case "ipv6":
@@ -282,6 +285,9 @@ func appendFormatted(dst []byte, n *node, d []byte) []byte {
 func appendJSON(dst []byte, n *node, d []byte) []byte {
 	if n.format == "cstring" {
 		return appendJSONString(dst, cstr(d[:n.size]))
+	}
+	if n.format == "file" {
+		return appendJSONString(dst, n.fileLine())
 	}
 	if n.format != "" {
 		dst = append(dst, '"')
@@ -858,4 +864,20 @@ func quoteCSV(dst []byte, start int) []byte {
 	}
 	dst[start] = '"'
 	return dst
+}
+
+// fileLine is the first line of a file= hint's file, without trailing white space; empty
+// when there is no reader or the file cannot be read.
+func (n *node) fileLine() []byte {
+	if n.read == nil {
+		return nil
+	}
+	b, err := n.read(n.file)
+	if err != nil {
+		return nil
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return bytes.TrimRight(b, " \t\r")
 }
