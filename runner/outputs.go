@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -22,6 +23,8 @@ type exporter struct {
 	keyPlan *decode.Plan // sampled maps only
 	table   *decode.Plan // sample type "table": key and value side by side
 	sort    []sortField  // sample.sort, resolved
+	// clearMu is held while a sampled map is cleared and while ReadSampled reads it.
+	clearMu sync.Mutex
 }
 
 // sortField is a resolved SortKey: an integer at Offset in key||value.
@@ -104,6 +107,10 @@ type Output struct {
 	Plan *decode.Plan
 	// Key decodes a sampled map's key; nil for streams.
 	Key *decode.Plan
+	// Sample is a sampled map's sampling configuration; nil for streams.
+	Sample *Sample
+	// KeyType and ValueType are a sampled map's BTF key and value types; nil for streams.
+	KeyType, ValueType btf.Type
 }
 
 // Outputs compiles what the package prints with the values v (nil: the defaults), in
@@ -122,7 +129,9 @@ func (p *Package) Outputs(v *Values) ([]Output, error) {
 	for i, e := range exps {
 		o := Output{Map: e.name, Kind: OutputStream, Active: e.active(v.Bool), Plan: e.plan}
 		if e.meta.Sample != nil {
-			o.Kind, o.Key = OutputSample, e.keyPlan
+			smp := *e.meta.Sample
+			o.Kind, o.Key, o.Sample = OutputSample, e.keyPlan, &smp
+			o.KeyType, o.ValueType = e.specMap.Key, e.specMap.Value
 			if e.table != nil {
 				o.Plan = e.table
 			}

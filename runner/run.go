@@ -36,6 +36,8 @@ type RunOptions struct {
 	Diag func(msg string)
 	// Ready, if set, is called once every reader is open and before the first event.
 	Ready func()
+	// Observer, if set, is told about events, losses and map clearing (for metrics).
+	Observer Observer
 }
 
 const (
@@ -70,6 +72,12 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	// A failed write (full disk, closed pipe) stops the run: events must not vanish.
 	w := &lockedWriter{w: opts.Out, fail: cancel}
 	var lost atomic.Uint64
+	addLost := func(n uint64) {
+		lost.Add(n)
+		if opts.Observer != nil {
+			opts.Observer.Lost(n)
+		}
+	}
 	var closers []func() error
 	defer func() {
 		for _, c := range closers {
@@ -81,7 +89,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 		if !e.active(i.values.Bool) {
 			continue // when/unless: not printed with these options
 		}
-		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, &lost)
+		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, addLost)
 		if err != nil {
 			return err
 		}
@@ -93,7 +101,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	if len(i.outputs) == 0 {
 		opts.Diag("this package exports no events or maps; running until interrupted")
 	}
-	err := i.runReaders(ctx, cancel, readers, opts, &lost)
+	err := i.runReaders(ctx, cancel, readers, opts, addLost)
 	if n := lost.Load(); n > 0 {
 		opts.Diag(fmt.Sprintf("lost %d events in total", n))
 	}
@@ -105,7 +113,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 
 // openOutput writes an output's text header and opens its reader. It returns the loop
 // that reads the output until ctx is done, and what to close afterwards (or nil).
-func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) (func() error, func() error, error) {
+func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost func(uint64)) (func() error, func() error, error) {
 	m := i.coll.Maps[e.name]
 	if m == nil {
 		return nil, nil, fmt.Errorf("running: map %s not loaded", e.name)
@@ -115,7 +123,7 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 	}
 	switch {
 	case e.meta.Sample != nil:
-		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, stop: stop}
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, stop: stop, observer: opts.Observer}
 		if iv, ok := i.values.Role(RoleInterval); ok {
 			s.interval = seconds(iv)
 		}
@@ -141,7 +149,7 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 
 // runReaders runs every reader and the lost-counter watch until ctx is done (or a reader
 // fails, which cancels the run), and returns the first reader's error.
-func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, readers []func() error, opts RunOptions, lost *atomic.Uint64) error {
+func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, readers []func() error, opts RunOptions, lost func(uint64)) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(readers))
 	for _, read := range readers {
@@ -212,6 +220,9 @@ func emit(e *exporter, sample []byte, buf *[]byte, w *lockedWriter, opts RunOpti
 	default:
 		b, err = e.plan.AppendText(b, sample)
 	}
+	if opts.Observer != nil {
+		opts.Observer.Event(e.name, err == nil)
+	}
 	if err != nil {
 		opts.Diag(fmt.Sprintf("dropping an event from %s: %v", e.name, err))
 		return
@@ -240,7 +251,7 @@ func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, w *lockedWri
 	}
 }
 
-func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) error {
+func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, w *lockedWriter, opts RunOptions, lost func(uint64)) error {
 	stop := context.AfterFunc(ctx, func() { rd.Close() })
 	defer stop()
 	defer rd.Close()
@@ -254,7 +265,7 @@ func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, w *lockedWriter
 			return fmt.Errorf("reading perf buffer %s: %w", e.name, err)
 		}
 		if rec.LostSamples > 0 {
-			lost.Add(rec.LostSamples)
+			lost(rec.LostSamples)
 			opts.Diag(fmt.Sprintf("lost %d events on CPU #%d", rec.LostSamples, rec.CPU))
 			continue
 		}

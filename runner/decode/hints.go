@@ -4,9 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// MetricKinds are the values of the member hint metric=, which says how runner/metrics
+// exports a value field of a sampled map: "gauge" (the default for integers and floats),
+// "counter" (the value only grows), "sum" (the _sum of the map's histogram) or "off".
+var MetricKinds = []string{"gauge", "counter", "sum", "off"}
 
 // hintPrefix marks the decl tags decode reads; other tags are ignored.
 const hintPrefix = "ecli:"
@@ -95,6 +101,13 @@ var memberHints = map[string]memberHint{
 	"rel": {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
 	// unit is informational: kept in Field.Hints for ecli inspect.
 	"unit": {arg: argRequired, set: func(*hints, string) error { return nil }},
+	// metric is read by runner/metrics from Field.Hints: how a value field is exported.
+	"metric": {arg: argRequired, set: func(_ *hints, v string) error {
+		if !slices.Contains(MetricKinds, v) {
+			return fmt.Errorf("want one of %s", strings.Join(MetricKinds, ", "))
+		}
+		return nil
+	}},
 	"time": {arg: argAny, set: func(*hints, string) error { return errors.New("only valid on the struct itself") }},
 }
 
