@@ -315,3 +315,22 @@ func TestHintErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestFieldTextDiv: AppendFieldText (histogram "name = value" lines, metrics) renders a
+// div= quotient with the default 2 decimals, as a column without fmt= does.
+func TestFieldTextDiv(t *testing.T) {
+	typ := &btf.Struct{Name: "v", Size: 8, Tags: tag("time=off"), Members: []btf.Member{mem("ms", tU64, 0, tag("div=1000")...)}}
+	p, err := Compile(roundTrip(t, typ), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sample(make([]byte, 8)).u64(0, 2500)
+	col, err := p.AppendText(nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field, err := p.AppendFieldText(nil, s, 0)
+	if err != nil || string(field) != "2.50" || string(col) != "2.50" {
+		t.Errorf("field %q (%v), column %q; want 2.50", field, err, col)
+	}
+}
