@@ -107,6 +107,9 @@ type Output struct {
 	Plan *decode.Plan
 	// Key decodes a sampled map's key; nil for streams.
 	Key *decode.Plan
+	// Value decodes a sampled map's value alone (Plan does too, except for "table"
+	// samples); nil for streams.
+	Value *decode.Plan
 	// Sample is a sampled map's sampling configuration; nil for streams.
 	Sample *Sample
 	// KeyType and ValueType are a sampled map's BTF key and value types; nil for streams.
@@ -130,7 +133,7 @@ func (p *Package) Outputs(v *Values) ([]Output, error) {
 		o := Output{Map: e.name, Kind: OutputStream, Active: e.active(v.Bool), Plan: e.plan}
 		if e.meta.Sample != nil {
 			smp := *e.meta.Sample
-			o.Kind, o.Key, o.Sample = OutputSample, e.keyPlan, &smp
+			o.Kind, o.Key, o.Value, o.Sample = OutputSample, e.keyPlan, e.plan, &smp
 			o.KeyType, o.ValueType = e.specMap.Key, e.specMap.Value
 			if e.table != nil {
 				o.Plan = e.table
