@@ -588,7 +588,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 				return bad("want one character")
 			}
 			cmd[key] = jsonString(val)
-		case "long", "help", "metavar", "unsupported", "pinned_map":
+		case "long", "help", "metavar", "unsupported", "pinned_map", "max_entries":
 			if !hasVal || val == "" {
 				return bad("want a value")
 			}
@@ -609,10 +609,10 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			cmd[key] = json.RawMessage(pos)
 		case "role":
 			switch val {
-			case "duration", "interval", "count":
+			case "duration", "interval", "count", "rows", "perf_freq", "perf_period":
 				cmd[key] = jsonString(val)
 			default:
-				return bad("want duration, interval or count")
+				return bad("want duration, interval, count, rows, perf_freq or perf_period")
 			}
 		case "scale":
 			f, err := strconv.ParseFloat(val, 64)
@@ -626,7 +626,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			}
 			cmd[key] = jsonValue(val)
 		default:
-			return bad("unknown key (known: short, long, help, metavar, positional, role, scale, default, unsupported, pinned_map, lost)")
+			return bad("unknown key (known: short, long, help, metavar, positional, role, scale, default, unsupported, pinned_map, max_entries, lost)")
 		}
 	}
 	if tagged || len(cmd) > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"ecli/packages"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -269,6 +270,12 @@ func TestList(t *testing.T) {
 	out, _ := e.ok("", "list")
 	if !regexp.MustCompile(`(?m)^tcpconnlat +\S`).MatchString(out) || strings.Contains(out, "broken package") {
 		t.Errorf("ecli list:\n%s", out)
+	}
+	// Every built-in says what it is (its /// @brief): a bare name in ecli list helps no one.
+	for _, name := range packages.Names() {
+		if !regexp.MustCompile(`(?m)^` + name + ` +\S`).MatchString(out) {
+			t.Errorf("ecli list shows no description for %s (add a /// @brief to its .bpf.c):\n%s", name, out)
+		}
 	}
 }
 

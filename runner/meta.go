@@ -65,6 +65,17 @@ type Sample struct {
 	AtExit bool
 	// Sort (ecli: "sort") orders the entries of a round; empty keeps the map's order.
 	Sort []SortKey
+	// Time (ecli: "time") names a bool global: when it is true, each round of a
+	// bcc-layout histogram starts with an HH:MM:SS line (bcc's -T).
+	Time string
+	// UnitIf (ecli: "unit_if": "GLOBAL:TEXT") replaces Unit with TEXT when the bool
+	// global GLOBAL is true (bcc's -m: the program divides, the label follows).
+	UnitIf *UnitIf
+}
+
+// UnitIf is a histogram unit chosen by a bool global.
+type UnitIf struct {
+	Flag, Unit string
 }
 
 // SortKey is one key of a sampled map's sort order: a top-level field of the map's key or
@@ -140,7 +151,7 @@ type Variable struct {
 }
 
 // Cmdarg is a variable's command-line description (eunomia's cmdarg plus ecli's
-// extensions positional, role, scale, metavar, unsupported and pinned_map).
+// extensions positional, role, scale, metavar, unsupported, pinned_map and max_entries).
 type Cmdarg struct {
 	Default string // raw JSON, "" when absent
 	Long    string
@@ -161,6 +172,9 @@ type Cmdarg struct {
 	// PinnedMap (ecli) names a map of the object that the pinned map at the path given as
 	// the option's value replaces.
 	PinnedMap string
+	// MaxEntries (ecli) names a map of the object whose max_entries the option's value
+	// sets at load (bcc's --stack-storage-size).
+	MaxEntries string
 }
 
 // ExportType is one entry of export_types.
@@ -432,6 +446,19 @@ func parseSample(s gjson.Result, p string) (*Sample, error) {
 	if _, ok := get(s, "unit"); ok {
 		smp.Unit = r.str(s, p, "unit")
 	}
+	if t := s.Get("time"); t.Exists() {
+		if t.Type != gjson.String || t.Str == "" {
+			return nil, badf(jsonPath(p, "time"), "is %s, want the name of a bool global", kindName(t))
+		}
+		smp.Time = t.Str
+	}
+	if u := s.Get("unit_if"); u.Exists() {
+		flag, unit, ok := strings.Cut(u.Str, ":")
+		if u.Type != gjson.String || !ok || flag == "" || unit == "" {
+			return nil, badf(jsonPath(p, "unit_if"), "is %s, want \"GLOBAL:UNIT\"", u.Raw)
+		}
+		smp.UnitIf = &UnitIf{Flag: flag, Unit: unit}
+	}
 	if so := s.Get("sort"); so.Exists() {
 		if so.Type != gjson.String || so.Str == "" {
 			return nil, badf(jsonPath(p, "sort"), "is %s, want field names separated by commas", kindName(so))
@@ -572,7 +599,7 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 	for _, k := range []struct {
 		key string
 		dst *string
-	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}} {
+	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}, {"max_entries", &ca.MaxEntries}} {
 		if x := c.Get(k.key); x.Exists() {
 			if x.Type != gjson.String || x.Str == "" {
 				return vr, badf(jsonPath(cp, k.key), "is %s, want a non-empty string", kindName(x))

@@ -23,6 +23,7 @@ type exporter struct {
 	keyPlan *decode.Plan // sampled maps only
 	table   *decode.Plan // sample type "table": key and value side by side
 	sort    []sortField  // sample.sort, resolved
+	stacks  bool         // the key has stack-id fields: entries render as stack counts
 	// clearMu is held while a sampled map is cleared and while ReadSampled reads it.
 	clearMu sync.Mutex
 }
@@ -199,13 +200,25 @@ func (p *Package) compileOutput(mm MapMeta, path string, opts decode.Options) (*
 		if err := e.compileTable(path, opts); err != nil {
 			return nil, err
 		}
+		if decode.HasStacks(e.keyPlan) {
+			if err := p.compileStacks(e, path, opts.Flag); err != nil {
+				return nil, err
+			}
+		}
 	}
-	for _, c := range []struct{ key, name string }{{"when", mm.When}, {"unless", mm.Unless}} {
+	flags := []struct{ at, name string }{{jsonPath(path, "when"), mm.When}, {jsonPath(path, "unless"), mm.Unless}}
+	if smp := mm.Sample; smp != nil {
+		flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "time"), smp.Time})
+		if smp.UnitIf != nil {
+			flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "unit_if"), smp.UnitIf.Flag})
+		}
+	}
+	for _, c := range flags {
 		if c.name == "" {
 			continue
 		}
 		if o := p.Option(c.name); o == nil || o.Kind != KindBool {
-			return nil, badf(jsonPath(path, c.key), "%q is not a bool global of the program", c.name)
+			return nil, badf(c.at, "%q is not a bool global of the program", c.name)
 		}
 	}
 	return e, nil

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -256,6 +257,12 @@ func TestRunPerfEventStackTrace(t *testing.T) {
 		t.Errorf("stack header %q", line)
 	}
 	s.waitFor(5*time.Second, func(l string) bool { return strings.HasPrefix(l, "  0 [<") })
+	// Frames are symbolized: kernel frames from /proc/kallsyms, ours from this test binary
+	// (the busy loop above is this function's closure).
+	kernel := regexp.MustCompile(`^  [0-9]+ \[<ffff[0-9a-f]{12}>\] [A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+( \[[A-Za-z0-9_]+\])?$`)
+	s.waitFor(10*time.Second, kernel.MatchString)
+	user := regexp.MustCompile(`^  [0-9]+ \[<0000[0-9a-f]{12}>\] ecli/runner\.TestRunPerfEventStackTrace\.func1\+0x[0-9a-f]+ .*priv_test\.go:[0-9]+$`)
+	s.waitFor(10*time.Second, user.MatchString)
 }
 
 func TestRunXDPOnLoopback(t *testing.T) {

@@ -28,7 +28,7 @@ type mapMetrics struct {
 	hist     *decode.Histogram // nil unless log2_hist / linear_hist
 	linear   bool
 	histDesc *prometheus.Desc
-	sumField int // value field giving the histogram's _sum (metric=sum), -1 for none
+	sumField int // value field giving the histogram's _sum (hist=total), -1 for none
 
 	values []valueMetric
 
@@ -85,17 +85,16 @@ func newMapMetrics(pkg string, o runner.Output, maxSeries int, w *warner) (*mapM
 	}
 	_, structValue := decode.Underlying(o.ValueType).(*btf.Struct)
 	for i, f := range o.Value.Fields() {
-		kind := metricHint(f)
-		switch {
+		kind := hint(f, "metric")
+		switch role := hint(f, "hist"); {
 		case m.hist != nil && f.Name == decode.SlotsField:
 			continue
-		case kind == "off" || !numeric(f.Type):
-			continue
-		case kind == "sum":
-			if m.hist == nil {
-				return nil, fmt.Errorf("field %s: metric=sum needs a log2_hist or linear_hist sample", f.Name)
-			}
+		case m.hist != nil && role == "total":
 			m.sumField = i
+			continue
+		case m.hist != nil && role == "count":
+			continue // the slots give _count
+		case kind == "off" || !numeric(f.Type):
 			continue
 		}
 		vm := valueMetric{field: i, name: f.Name, counter: kind == "counter"}
@@ -140,10 +139,10 @@ func (m *mapMetrics) labelNames(keyType btf.Type) []string {
 	return names
 }
 
-// metricHint returns a field's metric= hint, "" when it has none.
-func metricHint(f decode.Field) string {
+// hint returns the value of a field's hint key=, "" when it has none.
+func hint(f decode.Field, key string) string {
 	for _, h := range f.Hints {
-		if v, ok := strings.CutPrefix(h, "metric="); ok {
+		if v, ok := strings.CutPrefix(h, key+"="); ok {
 			return v
 		}
 	}
@@ -325,7 +324,7 @@ func (m *mapMetrics) send(ch chan<- prometheus.Metric, snap []*series) {
 
 // histogram turns a series' slots into a Prometheus histogram: bucket le is the largest
 // value a slot holds (log2: 2^(i+1)-1, slot 0 holding 0 and 1; linear: i), counts are
-// cumulative. The sum is the metric=sum field, exact for linear slots, else unknown (NaN).
+// cumulative. The sum is the hist=total field, exact for linear slots, else unknown (NaN).
 func (m *mapMetrics) histogram(s *series) prometheus.Metric {
 	buckets := make(map[float64]uint64, len(s.slots))
 	var count uint64

@@ -112,18 +112,28 @@ func labels(m *dto.Metric) string {
 	return strings.Join(s, ",")
 }
 
-// histValue is the value of a map whose histogram has 4 slots and a sum field.
+// histValue is the value of a map whose histogram has 4 slots, a sum and a count field.
 func histValue() *btf.Struct {
-	return &btf.Struct{Name: "hist", Size: 24, Members: []btf.Member{
+	return &btf.Struct{Name: "hist", Size: 32, Members: []btf.Member{
 		member("slots", &btf.Array{Index: u32, Type: u32, Nelems: 4}, 0),
-		member("total", u64, 16, "metric=sum"),
+		member("total", u64, 16, "hist=total"),
+		member("count", u64, 24, "hist=count"),
 	}}
+}
+
+// histEntry is one entry of a histValue map.
+func histEntry(key uint32, slots [4]uint32, total uint64) runner.Entry {
+	var n uint64
+	for _, s := range slots {
+		n += uint64(s)
+	}
+	return runner.Entry{Key: le32(key), Value: append(le32(slots[:]...), le64(total, n)...)}
 }
 
 func TestLog2Histogram(t *testing.T) {
 	out := sampled(t, "hists", u32, histValue(), runner.Sample{Type: "log2_hist", Unit: "usecs"})
 	maps := &fakeMaps{entries: map[string][]runner.Entry{"hists": {
-		{Key: le32(7), Value: append(le32(1, 0, 2, 3), le64(50)...)},
+		histEntry(7, [4]uint32{1, 0, 2, 3}, 50),
 	}}}
 	c, err := newCollector("runqlat", []runner.Output{out}, maps.read, Options{})
 	if err != nil {
@@ -149,7 +159,7 @@ func TestLog2Histogram(t *testing.T) {
 		}
 	}
 	if h.GetSampleCount() != 6 || h.GetSampleSum() != 50 {
-		t.Errorf("count %d sum %v, want 6 and 50 (the metric=sum field)", h.GetSampleCount(), h.GetSampleSum())
+		t.Errorf("count %d sum %v, want 6 and 50 (the hist=total field)", h.GetSampleCount(), h.GetSampleSum())
 	}
 }
 
@@ -170,7 +180,7 @@ func TestLinearHistogramSum(t *testing.T) {
 		t.Errorf("bucket le=1: %v", b)
 	}
 
-	// A log2 histogram without a metric=sum field has no known sum.
+	// A log2 histogram without a hist=total field has no known sum.
 	out = sampled(t, "h", u32, val, runner.Sample{Type: "log2_hist"})
 	c, _ = newCollector("t", []runner.Output{out}, maps.read, Options{})
 	if s := gather(t, c)["ecli_t_h"].Metric[0].GetHistogram().GetSampleSum(); !math.IsNaN(s) {
@@ -262,7 +272,7 @@ func TestClearedEntries(t *testing.T) {
 	hist := sampled(t, "hists", u32, histValue(), runner.Sample{Type: "log2_hist", ClearMap: true})
 	maps := &fakeMaps{entries: map[string][]runner.Entry{
 		"counts": {flow([4]byte{127, 0, 0, 1}, 2, 80, 4, 9, 0)},
-		"hists":  {{Key: le32(0), Value: append(le32(2, 1, 0, 0), le64(3)...)}},
+		"hists":  {histEntry(0, [4]uint32{2, 1, 0, 0}, 3)},
 	}}
 	c, err := newCollector("p", []runner.Output{table, hist}, maps.read, Options{})
 	if err != nil {
@@ -286,7 +296,7 @@ func TestClearedEntries(t *testing.T) {
 	maps.clear(c, "hists")
 	check("after clearing", 4, 0, 3)
 	maps.entries["counts"] = []runner.Entry{flow([4]byte{127, 0, 0, 1}, 2, 80, 1, 9, 0)}
-	maps.entries["hists"] = []runner.Entry{{Key: le32(0), Value: append(le32(0, 0, 5, 0), le64(30)...)}}
+	maps.entries["hists"] = []runner.Entry{histEntry(0, [4]uint32{0, 0, 5, 0}, 30)}
 	check("new entries", 5, 1, 8)
 }
 
@@ -353,11 +363,30 @@ func TestEventCounters(t *testing.T) {
 	}
 }
 
-func TestBadMetricHints(t *testing.T) {
-	val := &btf.Struct{Name: "v", Size: 8, Members: []btf.Member{member("n", u64, 0, "metric=sum")}}
-	out := sampled(t, "m", u32, val, runner.Sample{Type: "default_kv"})
-	if _, err := newCollector("p", []runner.Output{out}, (&fakeMaps{}).read, Options{}); err == nil || !strings.Contains(err.Error(), "map m: field n: metric=sum") {
-		t.Errorf("metric=sum outside a histogram: %v", err)
+// TestHistRoleFields: hist=total and hist=count are the histogram's _sum and _count, not
+// gauges of their own; other numeric value fields are.
+func TestHistRoleFields(t *testing.T) {
+	val := histValue()
+	val.Size = 40
+	val.Members = append(val.Members, member("peak", u64, 32))
+	out := sampled(t, "h", u32, val, runner.Sample{Type: "log2_hist"})
+	e := histEntry(1, [4]uint32{0, 1, 0, 0}, 2)
+	e.Value = append(e.Value, le64(9)...)
+	c, err := newCollector("p", []runner.Output{out}, (&fakeMaps{entries: map[string][]runner.Entry{"h": {e}}}).read, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfs := gather(t, c)
+	var names []string
+	for n := range mfs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if want := []string{"ecli_events_lost_total", "ecli_p_h", "ecli_p_h_peak"}; !slices.Equal(names, want) {
+		t.Errorf("metrics %v, want %v", names, want)
+	}
+	if h := mfs["ecli_p_h"].Metric[0].GetHistogram(); h.GetSampleSum() != 2 || h.GetSampleCount() != 1 {
+		t.Errorf("sum %v count %d, want 2 and 1", h.GetSampleSum(), h.GetSampleCount())
 	}
 }
 

@@ -343,7 +343,7 @@ func TestPrometheusScrapesEcli(t *testing.T) {
 	prom.waitValue(t, `resets(`+count+`[1m])`, 0)
 	prom.waitValue(t, `ecli_execlat_hists_usecs_bucket{job="execlat",comm="true",le="+Inf"}`, execs)
 	checkBuckets(t, prom.query(t, `ecli_execlat_hists_usecs_bucket{job="execlat",comm="true"}`), execs)
-	// _sum is the package's metric=sum field: microseconds, at least one per exec.
+	// _sum is the package's hist=total field: microseconds, at least one per exec.
 	if s := prom.query(t, `ecli_execlat_hists_usecs_sum{job="execlat",comm="true"}`); len(s) != 1 || s[0].Value < execs {
 		t.Errorf("histogram sum: %v", s)
 	}

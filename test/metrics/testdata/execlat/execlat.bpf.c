@@ -57,5 +57,6 @@ int handle_exec(void *ctx)
 		slot = SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
 	__sync_fetch_and_add(&h->total_us, delta);
+	__sync_fetch_and_add(&h->count, 1);
 	return 0;
 }

@@ -10,7 +10,8 @@ struct exec_key {
 
 struct hist {
 	unsigned int slots[SLOTS];
-	unsigned long long total_us __attribute__((btf_decl_tag("ecli:metric=sum")));
+	unsigned long long total_us __attribute__((btf_decl_tag("ecli:hist=total")));
+	unsigned long long count __attribute__((btf_decl_tag("ecli:hist=count")));
 };
 
 #endif
