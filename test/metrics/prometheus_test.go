@@ -49,7 +49,7 @@ type ecliProc struct {
 	mu     sync.Mutex
 	stdout bytes.Buffer
 	stderr *bytes.Buffer
-	rounds chan string // the "key = ..." lines of histogram rounds
+	rounds chan string // the section headers ("key = ...", "COMM = ...") of histogram rounds
 }
 
 // startEcli runs ecli with args and waits until it serves metrics and is attached.
@@ -75,7 +75,7 @@ func startEcli(t *testing.T, bin string, args ...string) *ecliProc {
 			p.mu.Lock()
 			p.stdout.WriteString(sc.Text() + "\n")
 			p.mu.Unlock()
-			if strings.HasPrefix(sc.Text(), "key =") {
+			if f := strings.Fields(sc.Text()); len(f) == 3 && f[1] == "=" {
 				select {
 				case p.rounds <- sc.Text():
 				default: // nobody waits for so many
@@ -156,7 +156,7 @@ type prometheus struct {
 }
 
 // jobs are the scrape jobs of the test, each with one target given later (setTargets).
-var jobs = []string{"execlat", "tcpconnect", "lost"}
+var jobs = []string{"execlat", "runqlat", "tcpconnect", "lost"}
 
 // startPrometheus runs prometheus scraping every second the targets setTargets gives it
 // (file-based discovery: Prometheus is started first, so that it is not one of the execs
@@ -313,9 +313,10 @@ func TestPrometheusScrapesEcli(t *testing.T) {
 
 	prom := startPrometheus(t, promBin)
 	hist := startEcli(t, bin, "../../test/metrics/testdata/execlat/execlat.json", "--ppid", pid, "--metrics", "127.0.0.1:0")
+	runqlat := startEcli(t, bin, "runqlat", "--metrics", "127.0.0.1:0", "--quiet")
 	tcp := startEcli(t, bin, "tcpconnect", "-c", "--metrics", "127.0.0.1:0", "--quiet")
 	lost := startEcli(t, bin, "../../runner/testdata/lost/lost.json", "--targ_ppid", pid, "--metrics", "127.0.0.1:0", "-q")
-	prom.setTargets(t, map[string]string{"execlat": hist.addr, "tcpconnect": tcp.addr, "lost": lost.addr})
+	prom.setTargets(t, map[string]string{"execlat": hist.addr, "runqlat": runqlat.addr, "tcpconnect": tcp.addr, "lost": lost.addr})
 
 	// Every target is up and exports the process's own metrics too.
 	for _, job := range jobs {
@@ -328,7 +329,7 @@ func TestPrometheusScrapesEcli(t *testing.T) {
 	// from where they were, never back.
 	const first = 3
 	runTrue(t, first)
-	for round := ""; !slices.Equal(strings.Fields(round), []string{"key", "=", "true"}); {
+	for round := ""; !strings.HasSuffix(round, " = true"); {
 		select {
 		case round = <-hist.rounds:
 		case <-time.After(waitTimeout):
@@ -342,11 +343,20 @@ func TestPrometheusScrapesEcli(t *testing.T) {
 	prom.waitValue(t, count, execs)
 	prom.waitValue(t, `resets(`+count+`[1m])`, 0)
 	prom.waitValue(t, `ecli_execlat_hists_usecs_bucket{job="execlat",comm="true",le="+Inf"}`, execs)
-	checkBuckets(t, prom.query(t, `ecli_execlat_hists_usecs_bucket{job="execlat",comm="true"}`), execs)
+	checkBuckets(t, prom.query(t, `ecli_execlat_hists_usecs_bucket{job="execlat",comm="true"}`), 26, execs)
 	// _sum is the package's hist=total field: microseconds, at least one per exec.
 	if s := prom.query(t, `ecli_execlat_hists_usecs_sum{job="execlat",comm="true"}`); len(s) != 1 || s[0].Value < execs {
 		t.Errorf("histogram sum: %v", s)
 	}
+
+	// runqlat (the built-in, a histogram without key labels, printed at exit): the run
+	// queue latencies of the whole machine, in its 27 log2 slots.
+	var n []sample
+	testutils.WaitFor(t, waitTimeout, "runqlat's histogram", func() bool {
+		n = prom.query(t, `ecli_runqlat_hists_usecs_count{job="runqlat"}`)
+		return len(n) == 1 && n[0].Value > 0
+	})
+	checkBuckets(t, prom.query(t, `ecli_runqlat_hists_usecs_bucket{job="runqlat"}`), 27, -1)
 
 	// tcpconnect -c: exactly the connects made to the listener's port.
 	for range connects {
@@ -367,11 +377,11 @@ func TestPrometheusScrapesEcli(t *testing.T) {
 	}
 	prom.waitValue(t, `ecli_decode_errors_total{job="lost",map="events"}`, 0)
 
-	for _, p := range []*ecliProc{hist, tcp, lost} {
+	for _, p := range []*ecliProc{hist, runqlat, tcp, lost} {
 		p.stop(t)
 	}
 	// --quiet printed nothing; without it the histograms were printed.
-	if out := tcp.output() + lost.output(); out != "" {
+	if out := runqlat.output() + tcp.output() + lost.output(); out != "" {
 		t.Errorf("--quiet printed %q", out)
 	}
 	if !strings.Contains(hist.output(), "usecs") {
@@ -379,10 +389,10 @@ func TestPrometheusScrapesEcli(t *testing.T) {
 	}
 }
 
-// checkBuckets checks a histogram's buckets as Prometheus stores them: every slot has a
-// numeric le (2^(i+1)-1 for log2 slots) plus +Inf, and the cumulative counts never
-// decrease up to the total.
-func checkBuckets(t *testing.T, buckets []sample, total float64) {
+// checkBuckets checks a histogram's buckets as Prometheus stores them: each of the slots
+// has a numeric le (2^(i+1)-1 for log2 slots) plus +Inf, and the cumulative counts never
+// decrease up to the total (any, when total is negative).
+func checkBuckets(t *testing.T, buckets []sample, slots int, total float64) {
 	t.Helper()
 	type bucket struct{ le, n float64 }
 	var bs []bucket
@@ -402,11 +412,10 @@ func checkBuckets(t *testing.T, buckets []sample, total float64) {
 		}
 		return 0
 	})
-	// execlat.h: 26 slots, and +Inf.
-	if len(bs) != 27 {
-		t.Fatalf("%d buckets, want 27: %v", len(bs), bs)
+	if len(bs) != slots+1 {
+		t.Fatalf("%d buckets, want %d and +Inf: %v", len(bs), slots, bs)
 	}
-	for i, b := range bs[:26] {
+	for i, b := range bs[:slots] {
 		if want := float64(uint64(1)<<(i+1) - 1); b.le != want {
 			t.Errorf("bucket %d: le %v, want %v", i, b.le, want)
 		}
@@ -414,7 +423,7 @@ func checkBuckets(t *testing.T, buckets []sample, total float64) {
 			t.Errorf("bucket le=%v: %v, less than le=%v's %v", b.le, b.n, bs[i-1].le, bs[i-1].n)
 		}
 	}
-	if last := bs[26]; !math.IsInf(last.le, 1) || last.n != total {
+	if last := bs[slots]; !math.IsInf(last.le, 1) || last.n < bs[slots-1].n || total >= 0 && last.n != total {
 		t.Errorf("bucket +Inf: %v, want le +Inf and %v", last, total)
 	}
 }
