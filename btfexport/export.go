@@ -588,7 +588,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 				return bad("want one character")
 			}
 			cmd[key] = jsonString(val)
-		case "long", "help", "metavar", "unsupported", "pinned_map", "max_entries":
+		case "long", "help", "metavar", "unsupported", "pinned_map", "max_entries", "conflicts":
 			if !hasVal || val == "" {
 				return bad("want a value")
 			}
@@ -626,7 +626,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			}
 			cmd[key] = jsonValue(val)
 		default:
-			return bad("unknown key (known: short, long, help, metavar, positional, role, scale, default, unsupported, pinned_map, max_entries, lost)")
+			return bad("unknown key (known: short, long, help, metavar, positional, role, scale, default, unsupported, pinned_map, max_entries, conflicts, lost)")
 		}
 	}
 	if tagged || len(cmd) > 0 {

@@ -81,6 +81,21 @@ func (e *UnsupportedOptionError) Error() string {
 // Is reports whether target is ErrUnsupportedOption.
 func (e *UnsupportedOptionError) Is(target error) bool { return target == ErrUnsupportedOption }
 
+// ConflictError is an option given together with one it excludes (cmdarg "conflicts").
+// Its text is bcc's: "you may not specify -d/--dns with -c/--count". It matches
+// ErrBadOption with errors.Is.
+type ConflictError struct {
+	Flag  string // the option carrying "conflicts", as "-s/--long" or "--long"
+	Other string // the option it names
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("you may not specify %s with %s", e.Flag, e.Other)
+}
+
+// Is reports whether target is ErrBadOption.
+func (e *ConflictError) Is(target error) bool { return target == ErrBadOption }
+
 // badf returns a *PackageError at path.
 func badf(path, format string, args ...any) error {
 	return &PackageError{Path: path, Err: fmt.Errorf(format, args...)}

@@ -128,6 +128,9 @@ type ProgMeta struct {
 	TCAttachPoint string // BPF_TC_INGRESS / BPF_TC_EGRESS
 	TCHandle      uint32
 	TCPriority    uint32
+	// When and Unless (ecli extensions) name bool globals: the program is attached only
+	// when When is true and Unless is false (it is loaded either way).
+	When, Unless string
 }
 
 // DataSection is one entry of bpf_skel.data_sections.
@@ -175,6 +178,9 @@ type Cmdarg struct {
 	// MaxEntries (ecli) names a map of the object whose max_entries the option's value
 	// sets at load (bcc's --stack-storage-size).
 	MaxEntries string
+	// Conflicts (ecli) names the variable of another option that may not be given
+	// together with this one (bcc's "you may not specify -d/--dns with -c/--count").
+	Conflicts string
 }
 
 // ExportType is one entry of export_types.
@@ -501,6 +507,17 @@ func parseProg(v gjson.Result, p string) (ProgMeta, error) {
 		prio, _ := r.uint(opts, op, "priority", math.MaxUint16, "a tc priority")
 		pm.TCHandle, pm.TCPriority = uint32(handle), uint32(prio)
 	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"when", &pm.When}, {"unless", &pm.Unless}} {
+		if x := v.Get(k.key); x.Exists() && r.err == nil {
+			if x.Type != gjson.String || x.Str == "" {
+				r.fail(badf(jsonPath(p, k.key), "is %s, want the name of a bool global", kindName(x)))
+			}
+			*k.dst = x.Str
+		}
+	}
 	return pm, r.err
 }
 
@@ -599,7 +616,7 @@ func parseVariable(v gjson.Result, p string) (Variable, error) {
 	for _, k := range []struct {
 		key string
 		dst *string
-	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}, {"max_entries", &ca.MaxEntries}} {
+	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}, {"max_entries", &ca.MaxEntries}, {"conflicts", &ca.Conflicts}} {
 		if x := c.Get(k.key); x.Exists() {
 			if x.Type != gjson.String || x.Str == "" {
 				return vr, badf(jsonPath(cp, k.key), "is %s, want a non-empty string", kindName(x))

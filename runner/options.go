@@ -78,6 +78,10 @@ type Option struct {
 	// MaxEntries names the map whose max_entries the option's value sets at Load ("" for
 	// ordinary options).
 	MaxEntries string
+	// Conflicts is the variable name of an option that may not be given together with
+	// this one ("" for none); Values.Set refuses the second of the two with a
+	// *ConflictError.
+	Conflicts string
 
 	btfType btf.Type
 }
@@ -179,8 +183,50 @@ func (v *Values) Set(name, value string) error {
 	if _, err := o.encode(value); err != nil {
 		return &ValueError{Flag: o.FlagName(), Err: err}
 	}
+	if err := v.conflict(o, value); err != nil {
+		return err
+	}
 	v.raw[name] = value
 	return nil
+}
+
+// conflict returns a *ConflictError when o, given value, and an option already set
+// exclude each other (cmdarg "conflicts", either way round). A bool given as false
+// counts as not given.
+func (v *Values) conflict(o *Option, value string) error {
+	if !given(o, value) {
+		return nil
+	}
+	for _, other := range v.pkg.opts {
+		if other == o || (o.Conflicts != other.Name && other.Conflicts != o.Name) {
+			continue
+		}
+		if s, ok := v.raw[other.Name]; ok && given(other, s) {
+			first, second := o, other
+			if other.Conflicts == o.Name {
+				first, second = other, o
+			}
+			return &ConflictError{Flag: flagSpelling(first), Other: flagSpelling(second)}
+		}
+	}
+	return nil
+}
+
+// given reports whether value, set for o, counts as giving the option.
+func given(o *Option, value string) bool {
+	if o.Kind != KindBool {
+		return true
+	}
+	b, _ := strconv.ParseBool(value)
+	return b
+}
+
+// flagSpelling is "-s/--long", or "--long" without a short flag.
+func flagSpelling(o *Option) string {
+	if o.Short != "" {
+		return "-" + o.Short + "/--" + o.FlagName()
+	}
+	return "--" + o.FlagName()
 }
 
 // Bool reports the value a bool global will have at load time: the value given with Set,
@@ -299,7 +345,27 @@ func (p *Package) buildOptions() error {
 			p.opts = append(p.opts, o)
 		}
 	}
+	if err := p.checkConflicts(); err != nil {
+		return err
+	}
 	return p.checkPositionals()
+}
+
+// checkConflicts checks that every cmdarg "conflicts" names another option.
+func (p *Package) checkConflicts() error {
+	for si, ds := range p.Meta.DataSections {
+		for vi, v := range ds.Variables {
+			c := v.Cmdarg.Conflicts
+			if c == "" {
+				continue
+			}
+			if o := p.Option(c); o == nil || c == v.Name {
+				path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", si, "variables", vi, "cmdarg", "conflicts")
+				return badf(path, "%q is not another option of the program", c)
+			}
+		}
+	}
+	return nil
 }
 
 // checkPositionals checks that positional places are unique and that roles are on
@@ -344,7 +410,7 @@ func (p *Package) newOption(sec string, v Variable, path string) (*Option, error
 	}
 	o := &Option{Name: v.Name, Section: sec, Long: v.Name, Type: v.Type, btfType: vs.Type.Type,
 		Help: v.Description, Positional: v.Cmdarg.Positional, Role: v.Cmdarg.Role, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar,
-		Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap, MaxEntries: v.Cmdarg.MaxEntries}
+		Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap, MaxEntries: v.Cmdarg.MaxEntries, Conflicts: v.Cmdarg.Conflicts}
 	if o.Type == "" {
 		o.Type = typeString(o.btfType)
 	}

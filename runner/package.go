@@ -111,6 +111,9 @@ func build(meta gjson.Result, path string, elf []byte) (*Package, error) {
 	if err := p.buildOptions(); err != nil {
 		return nil, err
 	}
+	if err := p.checkProgConditions(); err != nil {
+		return nil, err
+	}
 	// What the package prints is checked now, not after the programs are attached. The
 	// plans are not kept: a Plan holds per-run state and depends on the values, so each
 	// Instance compiles its own at Load.

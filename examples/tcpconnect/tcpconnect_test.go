@@ -193,6 +193,9 @@ type event struct {
 	Uid   uint32
 	Sport uint16
 	Dport uint16
+	// -d (ecli's additions after libbpf-tools' layout)
+	DNSDelayUS uint64
+	Query      [256]byte
 }
 
 func mkEvent(t *testing.T, r row, tsUS uint64) []byte {
@@ -228,7 +231,8 @@ func TestEventLayout(t *testing.T) {
 	if got, want := p.Size(), uint32(binary.Size(event{})); got != want {
 		t.Fatalf("event size %d, want %d (libbpf-tools layout)", got, want)
 	}
-	want := map[string]uint32{"saddr": 0, "daddr": 16, "task": 32, "ts_us": 48, "af": 56, "pid": 60, "uid": 64, "sport": 68, "dport": 70}
+	want := map[string]uint32{"saddr": 0, "daddr": 16, "task": 32, "ts_us": 48, "af": 56, "pid": 60, "uid": 64, "sport": 68, "dport": 70,
+		"dns_delay_us": 72, "query": 80}
 	got := map[string]uint32{}
 	for _, f := range p.Fields() {
 		got[f.Name] = f.Offset
@@ -922,17 +926,22 @@ func TestCount(t *testing.T) {
 
 // --- -d/--dns, --cgroupmap, --mntnsmap ------------------------------------------------------
 
-func TestDNSUnsupported(t *testing.T) {
+// TestDNSWithCount: -d and -c together are refused as bcc refuses them, before loading.
+func TestDNSWithCount(t *testing.T) {
 	pkg := builtin(t)
 	o := pkg.OptionByFlag("dns")
-	if o == nil || o.Short != "d" || o.Unsupported == "" || !strings.Contains(o.Help, "not supported: "+o.Unsupported) {
+	if o == nil || o.Short != "d" || o.Unsupported != "" {
 		t.Fatalf("option --dns: %+v", o)
 	}
-	if err := pkg.NewValues().Set(o.Name, "true"); !errors.Is(err, runner.ErrUnsupportedOption) {
-		t.Errorf("setting --dns: %v, want ErrUnsupportedOption", err)
+	v := pkg.NewValues()
+	if err := v.Set("targ_count", "true"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Set(o.Name, "true"); !errors.Is(err, runner.ErrBadOption) {
+		t.Errorf("setting --dns after --count: %v, want ErrBadOption", err)
 	}
 	testutils.RequirePrivileged(t)
-	for _, args := range [][]string{{"-d"}, {"--dns", "-c"}} {
+	for _, args := range [][]string{{"-d", "-c"}, {"--count", "--dns"}} {
 		cmd := exec.Command(tooltest.Ecli(t), append([]string{"run", "tcpconnect"}, args...)...)
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -941,7 +950,7 @@ func TestDNSUnsupported(t *testing.T) {
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 			t.Errorf("%v: %v, want exit status 2", args, err)
 		}
-		if want := "ecli: tcpconnect: --dns is not supported: " + o.Unsupported + "\n"; stderr.String() != want || stdout.Len() != 0 {
+		if want := "ecli: tcpconnect: you may not specify -d/--dns with -c/--count\n"; stderr.String() != want || stdout.Len() != 0 {
 			t.Errorf("%v: stderr %q, stdout %q; want stderr %q", args, stderr.String(), stdout.String(), want)
 		}
 	}

@@ -58,6 +58,11 @@ type node struct {
 	rel     bool
 	relSet  bool
 	relBase uint64
+
+	// cell affixes (affix.go)
+	empty    string
+	above    int64
+	hasAbove bool
 }
 
 // member is one struct/union member.
@@ -69,6 +74,7 @@ type member struct {
 	hints  *hints
 	btf    btf.Member
 	hidden bool
+	suffix *suffixSpec // suffix=: a sibling's value appended to the text cell
 }
 
 // selector chooses a union arm from a sibling's value.
@@ -295,6 +301,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if err := applyValueHints(mn, h, mwhat); err != nil {
 			return nil, err
 		}
+		if err := checkAffixHints(mn, h, mwhat); err != nil {
+			return nil, err
+		}
 		m := member{name: name, key: appendJSONString(nil, []byte(name)), node: mn, hints: h, btf: bm}
 		m.key = append(m.key, ':')
 		m.hidden = h.hide
@@ -325,6 +334,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 				}
 			}
 		}
+	}
+	if err := resolveSuffixes(n, what); err != nil {
+		return nil, err
 	}
 	if !union {
 		for _, arm := range n.members {

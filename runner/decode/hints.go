@@ -35,6 +35,15 @@ type hints struct {
 	mapped []mapEntry
 	div    float64
 	rel    bool
+
+	// cell affixes (affix.go)
+	empty        string // empty=TEXT: text of an empty string
+	hasEmpty     bool
+	above        int64 // above=N: text cell empty unless the value is > N
+	hasAbove     bool
+	suffix       string  // suffix=MEMBER: the sibling appended to this cell
+	hasSuffixFmt bool    // suffix_fmt=TEXT%vTEXT: how the sibling is formatted
+	suffixSpec   fmtSpec // (parsed as fmt=, literal text included)
 }
 
 type mapEntry struct {
@@ -109,7 +118,25 @@ var memberHints = map[string]memberHint{
 		h.div = d
 		return nil
 	}},
-	"rel": {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
+	"rel":   {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
+	"empty": {arg: argRequired, set: func(h *hints, v string) error { h.empty, h.hasEmpty = v, true; return nil }},
+	"above": {arg: argRequired, set: func(h *hints, v string) (err error) {
+		h.above, err = parseInt(v)
+		h.hasAbove = true
+		return err
+	}},
+	"suffix": {arg: argRequired, column: true, set: func(h *hints, v string) error {
+		if !isIdent(v) {
+			return errors.New("want the name of a sibling member")
+		}
+		h.suffix = v
+		return nil
+	}},
+	"suffix_fmt": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+		h.suffixSpec, err = parseFmt(v)
+		h.hasSuffixFmt = true
+		return err
+	}},
 	// unit is informational: kept in Field.Hints for ecli inspect.
 	"unit": {arg: argRequired, set: func(*hints, string) error { return nil }},
 	// metric is read by runner/metrics from Field.Hints: how a value field is exported.

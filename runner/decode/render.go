@@ -383,7 +383,11 @@ func appendText(dst []byte, n *node, d []byte) []byte {
 	case kPtr:
 		return appendHex(dst, readUint(n, d))
 	case kString:
-		return appendTextString(dst, cstr(d[:n.size]))
+		s := cstr(d[:n.size])
+		if out, ok := appendEmpty(dst, n, s); ok {
+			return out
+		}
+		return appendTextString(dst, s)
 	case kStruct:
 		if n.tmpl {
 			return appendTemplate(dst, n, d)
@@ -699,6 +703,10 @@ func appendMemberCell(dst []byte, m *member, data []byte, spec fmtSpec, last boo
 	dst = append(dst, spec.pre...)
 	start := len(dst)
 	d := memberData(m, data)
+	if belowThreshold(m.node, d) {
+		dst = pad(dst, start, spec, last && spec.post == "")
+		return append(dst, spec.post...)
+	}
 	switch {
 	case m.sel != nil && len(m.node.members) > 0:
 		arm := choose(m, data)
@@ -707,6 +715,9 @@ func appendMemberCell(dst []byte, m *member, data []byte, spec fmtSpec, last boo
 		dst = appendScalar(dst, m.node, d, spec)
 	default:
 		dst = appendText(dst, m.node, d)
+	}
+	if m.suffix != nil {
+		dst = appendSuffix(dst, m.suffix, data)
 	}
 	dst = pad(dst, start, spec, last && spec.post == "")
 	return append(dst, spec.post...)
