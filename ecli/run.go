@@ -22,6 +22,7 @@ type runOptions struct {
 	ifindex  int
 	cgroup   string
 	perfFreq uint64
+	metrics  metricsOptions
 }
 
 // ApplyFlags registers run's flags on fs.
@@ -32,6 +33,7 @@ func (o *runOptions) ApplyFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.ifindex, "ifindex", 0, "interface index for xdp, tc and socket filter programs (default: the package's, else 1)")
 	fs.StringVar(&o.cgroup, "cgroup", "", "cgroup v2 `PATH` for cgroup programs (default: the cgroup v2 root)")
 	fs.Uint64Var(&o.perfFreq, "perf-freq", 0, "sampling frequency in Hz for perf_event programs (default 1, as eunomia)")
+	o.metrics.ApplyFlags(fs)
 	o.source.ApplyFlags(fs)
 }
 
@@ -110,13 +112,24 @@ func runRun(cmd *cobra.Command, args []string) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
+	ln, err := opts.metrics.listen()
+	if err != nil {
+		return err
+	}
+	if ln != nil {
+		defer ln.Close() // also when Load fails and nothing serves it
+	}
 	load.KernelBTF, load.Verbose = opts.btf, opts.verbose
-	return runPackage(cmd.Context(), pkg, load, &opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	out := cmd.OutOrStdout()
+	if opts.metrics.quiet {
+		out = io.Discard
+	}
+	return runPackage(cmd.Context(), pkg, load, &opts, ln, out, cmd.ErrOrStderr())
 }
 
 // runPackage loads, attaches and runs until ctx is done; events go to out, diagnostics
-// to stderr.
-func runPackage(ctx context.Context, pkg *runner.Package, load runner.LoadOptions, opts *runOptions, out, stderr io.Writer) error {
+// to stderr, metrics (when ln is not nil) to ln.
+func runPackage(ctx context.Context, pkg *runner.Package, load runner.LoadOptions, opts *runOptions, ln net.Listener, out, stderr io.Writer) error {
 	inst, err := runner.Load(pkg, load)
 	if err != nil {
 		return err
@@ -125,11 +138,17 @@ func runPackage(ctx context.Context, pkg *runner.Package, load runner.LoadOption
 	if err := inst.Attach(runner.AttachOptions{Ifindex: opts.ifindex, CgroupPath: opts.cgroup, PerfFreq: opts.perfFreq}); err != nil {
 		return err
 	}
-	err = inst.Run(ctx, runner.RunOptions{
-		Out:    out,
-		Format: opts.format.format(),
-		Diag:   func(msg string) { fmt.Fprintf(stderr, "ecli: %s\n", msg) },
-	})
+	diag := func(msg string) { fmt.Fprintf(stderr, "ecli: %s\n", msg) }
+	ro := runner.RunOptions{Out: out, Format: opts.format.format(), Diag: diag}
+	if ln != nil {
+		srv, obs, err := serveMetrics(ln, inst, &opts.metrics, diag)
+		if err != nil {
+			return err
+		}
+		defer srv.srv.Close()
+		ro.Observer, ro.Ready = obs, func() { srv.ready.Store(true) }
+	}
+	err = inst.Run(ctx, ro)
 	if err != nil {
 		return err
 	}

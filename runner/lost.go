@@ -3,7 +3,6 @@ package runner
 import (
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf/btf"
@@ -39,7 +38,7 @@ func (p *Package) lostCounters() []*lostCounter {
 }
 
 // checkLost reads every lost counter and reports the ones that grew.
-func (i *Instance) checkLost(counters []*lostCounter, lost *atomic.Uint64, diag func(string)) {
+func (i *Instance) checkLost(counters []*lostCounter, lost func(uint64), diag func(string)) {
 	for _, c := range counters {
 		m := i.coll.Maps[c.section]
 		if m == nil {
@@ -54,7 +53,7 @@ func (i *Instance) checkLost(counters []*lostCounter, lost *atomic.Uint64, diag 
 			continue
 		}
 		if v > c.last {
-			lost.Add(v - c.last)
+			lost(v - c.last)
 			diag(fmt.Sprintf("lost %d events (the program counted them in %s)", v-c.last, c.name))
 			c.last = v
 		}
@@ -62,7 +61,7 @@ func (i *Instance) checkLost(counters []*lostCounter, lost *atomic.Uint64, diag 
 }
 
 // watchLost polls the lost counters every interval until done is closed, then once more.
-func (i *Instance) watchLost(done <-chan struct{}, interval time.Duration, lost *atomic.Uint64, diag func(string)) {
+func (i *Instance) watchLost(done <-chan struct{}, interval time.Duration, lost func(uint64), diag func(string)) {
 	counters := i.pkg.lostCounters()
 	if len(counters) == 0 {
 		return

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -26,6 +27,8 @@ type exporter struct {
 	table   *decode.Plan // sample type "table": key and value side by side
 	sort    []sortField  // sample.sort, resolved
 	stacks  bool         // the key has stack-id fields: entries render as stack counts
+	// clearMu is held while a sampled map is cleared and while ReadSampled reads it.
+	clearMu sync.Mutex
 }
 
 // sortField is a resolved SortKey: an integer at Offset in key||value.
@@ -108,6 +111,13 @@ type Output struct {
 	Plan *decode.Plan
 	// Key decodes a sampled map's key; nil for streams.
 	Key *decode.Plan
+	// Value decodes a sampled map's value alone (Plan does too, except for "table"
+	// samples); nil for streams.
+	Value *decode.Plan
+	// Sample is a sampled map's sampling configuration; nil for streams.
+	Sample *Sample
+	// KeyType and ValueType are a sampled map's BTF key and value types; nil for streams.
+	KeyType, ValueType btf.Type
 }
 
 // Outputs compiles what the package prints with the values v (nil: the defaults), in
@@ -126,7 +136,9 @@ func (p *Package) Outputs(v *Values) ([]Output, error) {
 	for i, e := range exps {
 		o := Output{Map: e.name, Kind: OutputStream, Active: e.active(v.Bool), Plan: e.plan}
 		if e.meta.Sample != nil {
-			o.Kind, o.Key = OutputSample, e.keyPlan
+			smp := *e.meta.Sample
+			o.Kind, o.Key, o.Value, o.Sample = OutputSample, e.keyPlan, e.plan, &smp
+			o.KeyType, o.ValueType = e.specMap.Key, e.specMap.Value
 			if e.table != nil {
 				o.Plan = e.table
 			}

@@ -39,6 +39,8 @@ type RunOptions struct {
 	Diag func(msg string)
 	// Ready, if set, is called once every reader is open and before the first event.
 	Ready func()
+	// Observer, if set, is told about events, losses and map clearing (for metrics).
+	Observer Observer
 }
 
 const (
@@ -73,6 +75,12 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	// A failed write (full disk, closed pipe) stops the run: events must not vanish.
 	w := &lockedWriter{w: opts.Out, fail: cancel}
 	var lost atomic.Uint64
+	addLost := func(n uint64) {
+		lost.Add(n)
+		if opts.Observer != nil {
+			opts.Observer.Lost(n)
+		}
+	}
 	var closers []func() error
 	defer func() {
 		for _, c := range closers {
@@ -88,7 +96,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 		if sym == nil && (e.stacks || e.meta.StackTrace != nil) {
 			sym = newSymbols(opts.Diag)
 		}
-		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, &lost, sym)
+		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, addLost, sym)
 		if err != nil {
 			return err
 		}
@@ -100,7 +108,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	if len(i.outputs) == 0 {
 		opts.Diag("this package exports no events or maps; running until interrupted")
 	}
-	err := i.runReaders(ctx, cancel, readers, opts, &lost)
+	err := i.runReaders(ctx, cancel, readers, opts, addLost)
 	if n := lost.Load(); n > 0 {
 		opts.Diag(fmt.Sprintf("lost %d events in total", n))
 	}
@@ -112,7 +120,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 
 // openOutput writes an output's text header and opens its reader. It returns the loop
 // that reads the output until ctx is done, and what to close afterwards (or nil).
-func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64, sym *symbols) (func() error, func() error, error) {
+func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost func(uint64), sym *symbols) (func() error, func() error, error) {
 	m := i.coll.Maps[e.name]
 	if m == nil {
 		return nil, nil, fmt.Errorf("running: map %s not loaded", e.name)
@@ -129,7 +137,7 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 	}
 	switch {
 	case e.meta.Sample != nil:
-		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, flag: i.values.Bool, values: i.values, stop: stop}
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, flag: i.values.Bool, values: i.values, stop: stop, observer: opts.Observer}
 		if iv, ok := i.values.Role(RoleInterval); ok {
 			s.interval = seconds(iv)
 		}
@@ -168,7 +176,7 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 
 // runReaders runs every reader and the lost-counter watch until ctx is done (or a reader
 // fails, which cancels the run), and returns the first reader's error.
-func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, readers []func() error, opts RunOptions, lost *atomic.Uint64) error {
+func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, readers []func() error, opts RunOptions, lost func(uint64)) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(readers))
 	for _, read := range readers {
@@ -258,6 +266,9 @@ func emit(e *exporter, trace *decode.StackTrace, sample []byte, buf *[]byte, w *
 	default:
 		b, err = e.plan.AppendText(b, sample)
 	}
+	if opts.Observer != nil {
+		opts.Observer.Event(e.name, err == nil)
+	}
 	if err != nil {
 		opts.Diag(fmt.Sprintf("dropping an event from %s: %v", e.name, err))
 		return
@@ -286,7 +297,7 @@ func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, trace *decod
 	}
 }
 
-func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, trace *decode.StackTrace, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) error {
+func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, trace *decode.StackTrace, w *lockedWriter, opts RunOptions, lost func(uint64)) error {
 	stop := context.AfterFunc(ctx, func() { rd.Close() })
 	defer stop()
 	defer rd.Close()
@@ -300,7 +311,7 @@ func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, trace *decode.S
 			return fmt.Errorf("reading perf buffer %s: %w", e.name, err)
 		}
 		if rec.LostSamples > 0 {
-			lost.Add(rec.LostSamples)
+			lost(rec.LostSamples)
 			opts.Diag(fmt.Sprintf("lost %d events on CPU #%d", rec.LostSamples, rec.CPU))
 			continue
 		}

@@ -34,6 +34,8 @@ type sampler struct {
 	// rows, if set, is how many entries a round prints at most, after sorting (role rows).
 	rows int
 	stop func()
+	// observer, if set, is given the entries clear deletes.
+	observer Observer
 
 	hist    *decode.Histogram // log2_hist / linear_hist text, built on first use
 	histErr error
@@ -113,19 +115,10 @@ func (s *sampler) tickInterval() time.Duration {
 	return s.e.meta.Sample.Interval
 }
 
-// kv is one map entry.
-type kv struct{ key, val []byte }
-
 func (s *sampler) round() {
 	var out bytes.Buffer
-	keySize, valSize := int(s.m.KeySize()), int(s.m.ValueSize())
-	it := s.m.Iterate()
-	key, val := make([]byte, keySize), make([]byte, valSize)
-	var entries []kv
-	for it.Next(&key, &val) {
-		entries = append(entries, kv{bytes.Clone(key), bytes.Clone(val)})
-	}
-	if err := it.Err(); err != nil {
+	entries, err := readEntries(s.m)
+	if err != nil {
 		s.diag(fmt.Sprintf("iterating map %s: %v", s.e.name, err))
 	}
 	sortEntries(entries, s.e.sort)
@@ -150,7 +143,7 @@ func (s *sampler) round() {
 	if h, err := s.histogram(); err == nil && h != nil && h.BCC() {
 		if len(s.e.sort) == 0 {
 			// bcc prints its sections in hash order; key order is as good and stable.
-			slices.SortStableFunc(entries, func(a, b kv) int { return bytes.Compare(a.key, b.key) })
+			slices.SortStableFunc(entries, func(a, b Entry) int { return bytes.Compare(a.Key, b.Key) })
 		}
 		if s.format == Text {
 			// Every round of bcc's histogram tools starts with print(), then -T's
@@ -161,11 +154,11 @@ func (s *sampler) round() {
 	}
 	missed, full := 0, false
 	for _, en := range entries {
-		if err := s.entry(&out, en.key, en.val); err != nil {
+		if err := s.entry(&out, en.Key, en.Value); err != nil {
 			s.diag(fmt.Sprintf("sampling map %s: %v", s.e.name, err))
 		}
 		if s.stacks != nil {
-			n, f := s.stacks.Missed(en.key)
+			n, f := s.stacks.Missed(en.Key)
 			missed, full = missed+n, full || f
 		}
 	}
@@ -218,19 +211,19 @@ func (s *sampler) timeLine(out *bytes.Buffer) {
 
 // sortEntries orders entries by the sort fields (read from key||value), then by key bytes
 // so that the order is deterministic. Without sort fields the map's order is kept.
-func sortEntries(entries []kv, keys []sortField) {
+func sortEntries(entries []Entry, keys []sortField) {
 	if len(keys) == 0 {
 		return
 	}
-	field := func(e kv, f sortField) uint64 {
-		sample, at := e.key, decode.Int{Offset: f.off, Size: f.size, Signed: f.signed}
-		if int(f.off) >= len(e.key) {
-			sample, at.Offset = e.val, f.off-uint32(len(e.key))
+	field := func(e Entry, f sortField) uint64 {
+		sample, at := e.Key, decode.Int{Offset: f.off, Size: f.size, Signed: f.signed}
+		if int(f.off) >= len(e.Key) {
+			sample, at.Offset = e.Value, f.off-uint32(len(e.Key))
 		}
 		v, _ := at.Read(sample) // a field past the entry sorts as 0
 		return v
 	}
-	slices.SortStableFunc(entries, func(a, b kv) int {
+	slices.SortStableFunc(entries, func(a, b Entry) int {
 		for _, f := range keys {
 			va, vb := field(a, f), field(b, f)
 			c := 0
@@ -246,20 +239,24 @@ func sortEntries(entries []kv, keys []sortField) {
 				return c
 			}
 		}
-		return bytes.Compare(a.key, b.key)
+		return bytes.Compare(a.Key, b.Key)
 	})
 }
 
+// clear deletes every entry of the map. The map is locked against ReadSampled while the
+// observer (if any) is given the entries and they are deleted.
 func (s *sampler) clear() {
-	key := make([]byte, s.m.KeySize())
-	var keys [][]byte
-	it := s.m.Iterate()
-	val := make([]byte, s.m.ValueSize())
-	for it.Next(&key, &val) {
-		keys = append(keys, append([]byte(nil), key...))
+	s.e.clearMu.Lock()
+	defer s.e.clearMu.Unlock()
+	entries, err := readEntries(s.m)
+	if err != nil {
+		s.diag(fmt.Sprintf("iterating map %s: %v", s.e.name, err))
 	}
-	for _, k := range keys {
-		_ = s.m.Delete(k)
+	if s.observer != nil && len(entries) > 0 {
+		s.observer.Clearing(s.e.name, entries)
+	}
+	for _, en := range entries {
+		_ = s.m.Delete(en.Key)
 	}
 }
 

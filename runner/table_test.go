@@ -172,12 +172,12 @@ type flowEntry struct {
 	n     uint64
 }
 
-func (f flowEntry) kv() kv {
+func (f flowEntry) kv() Entry {
 	k := make([]byte, 12)
 	copy(k, f.addr[:])
 	binary.LittleEndian.PutUint32(k[4:], uint32(f.class))
 	binary.LittleEndian.PutUint16(k[8:], f.port)
-	return kv{k, binary.LittleEndian.AppendUint64(nil, f.n)}
+	return Entry{k, binary.LittleEndian.AppendUint64(nil, f.n)}
 }
 
 func (f flowEntry) text() string {
@@ -202,7 +202,7 @@ func TestTableSample(t *testing.T) {
 	}
 	// class ascending (signed), then n descending, then key bytes (addr) ascending.
 	want := []flowEntry{flows[1], flows[3], flows[2], flows[0], flows[4]}
-	var entries []kv
+	var entries []Entry
 	for _, f := range flows {
 		entries = append(entries, f.kv())
 	}
@@ -210,7 +210,7 @@ func TestTableSample(t *testing.T) {
 	s := &sampler{e: e, format: Text}
 	var out bytes.Buffer
 	for _, en := range entries {
-		if err := s.entry(&out, en.key, en.val); err != nil {
+		if err := s.entry(&out, en.Key, en.Value); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -225,7 +225,7 @@ func TestTableSample(t *testing.T) {
 	// JSON keeps eunomia's key/value objects.
 	s.format = JSON
 	out.Reset()
-	if err := s.entry(&out, entries[0].key, entries[0].val); err != nil {
+	if err := s.entry(&out, entries[0].Key, entries[0].Value); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := out.String(), `{"key":{"addr":"10.0.0.2","class":-1,"port":443},"value":{"n":1}}`+"\n"; got != want {
@@ -245,7 +245,7 @@ func TestTableScalarTypes(t *testing.T) {
 	if got, want := e.table.Header(), fmt.Sprintf("%-3s %6s", "KEY", "COUNT"); got != want {
 		t.Errorf("header %q, want %q", got, want)
 	}
-	entries := []kv{
+	entries := []Entry{
 		{binary.LittleEndian.AppendUint32(nil, 7), binary.LittleEndian.AppendUint64(nil, 1)},
 		{binary.LittleEndian.AppendUint32(nil, 9), binary.LittleEndian.AppendUint64(nil, 12)},
 	}
@@ -253,7 +253,7 @@ func TestTableScalarTypes(t *testing.T) {
 	var out bytes.Buffer
 	s := &sampler{e: e, format: Text}
 	for _, en := range entries {
-		if err := s.entry(&out, en.key, en.val); err != nil {
+		if err := s.entry(&out, en.Key, en.Value); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -306,7 +306,7 @@ func TestTableRows(t *testing.T) {
 	}
 	for _, f := range flows {
 		en := f.kv()
-		if err := m.Put(en.key, en.val); err != nil {
+		if err := m.Put(en.Key, en.Value); err != nil {
 			t.Fatal(err)
 		}
 	}

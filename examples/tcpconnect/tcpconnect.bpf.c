@@ -95,7 +95,7 @@ struct flow_key {
 };
 
 struct flow_count {
-	__u64 connects ECLI("name=CONNECTS") ECLI("fmt=%-10d");
+	__u64 connects ECLI("name=CONNECTS") ECLI("fmt=%-10d") ECLI("metric=counter");
 };
 
 /// @sample {"type": "table", "at_exit": true, "sort": "af,-connects"}

@@ -204,7 +204,7 @@ func (p *Plan) AppendFieldText(dst, sample []byte, i int) ([]byte, error) {
 	if len(sample) < int(p.size) {
 		return dst, p.short(sample)
 	}
-	return p.appendCell(dst, sample[:p.size], i, fmtSpec{}, true), nil
+	return p.appendCell(dst, sample[:p.size], i, fmtSpec{prec: -1}, true), nil
 }
 
 // AppendFieldJSON appends the JSON value of top-level field i.

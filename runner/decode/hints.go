@@ -4,9 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// MetricKinds are the values of the member hint metric=, which says how runner/metrics
+// exports a value field of a sampled map: "gauge" (the default for integers and floats),
+// "counter" (the value only grows) or "off".
+var MetricKinds = []string{"gauge", "counter", "off"}
 
 // hintPrefix marks the decl tags decode reads; other tags are ignored.
 const hintPrefix = "ecli:"
@@ -160,6 +166,13 @@ var memberHints = map[string]memberHint{
 	}},
 	// unit is informational: kept in Field.Hints for ecli inspect.
 	"unit": {arg: argRequired, set: func(*hints, string) error { return nil }},
+	// metric is read by runner/metrics from Field.Hints: how a value field is exported.
+	"metric": {arg: argRequired, set: func(_ *hints, v string) error {
+		if !slices.Contains(MetricKinds, v) {
+			return fmt.Errorf("want one of %s", strings.Join(MetricKinds, ", "))
+		}
+		return nil
+	}},
 	// hist=total|count marks a histogram value's sum and count of the values counted
 	// (read by Histogram from Field.Hints: bcc's extended summary line).
 	"hist": {arg: argRequired, column: true, set: func(_ *hints, v string) error {

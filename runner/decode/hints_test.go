@@ -250,6 +250,25 @@ func TestHintRendering(t *testing.T) {
 	}
 }
 
+// TestMetricHint: metric= does not change the rendering and is kept in Field.Hints, where
+// runner/metrics reads it.
+func TestMetricHint(t *testing.T) {
+	for _, kind := range MetricKinds {
+		typ := &btf.Struct{Name: "v", Size: 8, Tags: tag("time=off"), Members: []btf.Member{mem("n", tU64, 0, tag("metric="+kind)...)}}
+		p, err := Compile(roundTrip(t, typ), Options{})
+		if err != nil {
+			t.Fatalf("metric=%s: %v", kind, err)
+		}
+		if got := p.Fields()[0].Hints; !reflect.DeepEqual(got, []string{"metric=" + kind}) {
+			t.Errorf("metric=%s: hints %q", kind, got)
+		}
+		line, err := p.AppendText(nil, sample(make([]byte, 8)).u64(0, 42))
+		if err != nil || string(line) != "42" {
+			t.Errorf("metric=%s: text %q, %v; want 42", kind, line, err)
+		}
+	}
+}
+
 func TestHintErrors(t *testing.T) {
 	one := func(tags ...string) *btf.Struct {
 		return &btf.Struct{Name: "ev", Size: 8, Members: []btf.Member{mem("pid", tU32, 0, tags...), mem("val", tU32, 4)}}
@@ -282,6 +301,8 @@ func TestHintErrors(t *testing.T) {
 		{"bad-case", &btf.Struct{Name: "ev", Size: 8, Members: []btf.Member{mem("u", &btf.Union{Size: 4, Members: []btf.Member{mem("a", tU32, 0, tag("case=two")...)}}, 0, tag("select=x")...), mem("x", tU32, 4)}}, "two"},
 		{"order-nested", &btf.Struct{Name: "ev", Size: 4, Members: []btf.Member{mem("in", &btf.Struct{Name: "in", Size: 4, Members: []btf.Member{mem("deep", tU32, 0, tag("order=1")...)}}, 0)}}, "deep"},
 		{"format-and-map", one(tag("format=hex", "map=1:a")...), "pid"},
+		{"bad-metric", one(tag("metric=histogram")...), `pid: hint "ecli:metric=histogram": want one of gauge, counter, off`},
+		{"empty-metric", one(tag("metric=")...), "needs a value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Compile(roundTrip(t, tc.typ), Options{})
@@ -292,5 +313,24 @@ func TestHintErrors(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestFieldTextDiv: AppendFieldText (histogram "name = value" lines, metrics) renders a
+// div= quotient with the default 2 decimals, as a column without fmt= does.
+func TestFieldTextDiv(t *testing.T) {
+	typ := &btf.Struct{Name: "v", Size: 8, Tags: tag("time=off"), Members: []btf.Member{mem("ms", tU64, 0, tag("div=1000")...)}}
+	p, err := Compile(roundTrip(t, typ), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sample(make([]byte, 8)).u64(0, 2500)
+	col, err := p.AppendText(nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field, err := p.AppendFieldText(nil, s, 0)
+	if err != nil || string(field) != "2.50" || string(col) != "2.50" {
+		t.Errorf("field %q (%v), column %q; want 2.50", field, err, col)
 	}
 }

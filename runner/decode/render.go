@@ -780,7 +780,7 @@ func (p *Plan) appendEunomia(dst, data []byte) []byte {
 		} else {
 			dst = append(dst, ' ')
 		}
-		dst = p.appendCell(dst, data, col.member, fmtSpec{}, true)
+		dst = p.appendCell(dst, data, col.member, fmtSpec{prec: -1}, true)
 	}
 	return dst
 }
