@@ -85,6 +85,14 @@ type Sample struct {
 	UnitIf *UnitIf
 }
 
+// UnitWith is the sample's unit with unit_if applied, given the bool globals' values.
+func (s *Sample) UnitWith(flag func(string) bool) string {
+	if s.UnitIf != nil && flag(s.UnitIf.Flag) {
+		return s.UnitIf.Unit
+	}
+	return s.Unit
+}
+
 // UnitIf is a histogram unit chosen by a bool global.
 type UnitIf struct {
 	Flag, Unit string

@@ -118,6 +118,9 @@ type Output struct {
 	Sample *Sample
 	// KeyType and ValueType are a sampled map's BTF key and value types; nil for streams.
 	KeyType, ValueType btf.Type
+	// Unit is a sampled map's unit with these values (sample.unit, or unit_if's when its
+	// bool is true: runqlat -m is msecs); "" for streams.
+	Unit string
 }
 
 // Outputs compiles what the package prints with the values v (nil: the defaults), in
@@ -138,6 +141,7 @@ func (p *Package) Outputs(v *Values) ([]Output, error) {
 		if e.meta.Sample != nil {
 			smp := *e.meta.Sample
 			o.Kind, o.Key, o.Value, o.Sample = OutputSample, e.keyPlan, e.plan, &smp
+			o.Unit = smp.UnitWith(v.Bool)
 			o.KeyType, o.ValueType = e.specMap.Key, e.specMap.Value
 			if e.table != nil {
 				o.Plan = e.table

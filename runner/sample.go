@@ -304,12 +304,9 @@ func (s *sampler) histogram() (*decode.Histogram, error) {
 		return nil, nil
 	}
 	if s.hist == nil && s.histErr == nil {
-		opts := decode.HistOptions{Kind: decode.Log2, Unit: smp.Unit, Now: s.now}
+		opts := decode.HistOptions{Kind: decode.Log2, Unit: smp.UnitWith(s.flag), Now: s.now}
 		if smp.Type == "linear_hist" {
 			opts.Kind = decode.Linear
-		}
-		if smp.UnitIf != nil && s.flag(smp.UnitIf.Flag) {
-			opts.Unit = smp.UnitIf.Unit
 		}
 		s.hist, s.histErr = decode.NewHistogram(s.e.keyPlan, s.e.plan, opts)
 	}

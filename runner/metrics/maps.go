@@ -68,18 +68,18 @@ func newMapMetrics(pkg string, o runner.Output, maxSeries int, w *warner) (*mapM
 		if m.linear {
 			kind = decode.Linear
 		}
-		h, err := decode.NewHistogram(o.Key, o.Value, decode.HistOptions{Kind: kind, Unit: o.Sample.Unit})
+		h, err := decode.NewHistogram(o.Key, o.Value, decode.HistOptions{Kind: kind, Unit: o.Unit})
 		if err != nil {
 			return nil, err
 		}
 		m.hist = h
 		name := base
-		if o.Sample.Unit != "" {
-			name = metricName(base, o.Sample.Unit)
+		if o.Unit != "" {
+			name = metricName(base, o.Unit)
 		}
 		help := fmt.Sprintf("Histogram of map %s of package %s (%s slots", o.Map, pkg, o.Sample.Type)
-		if o.Sample.Unit != "" {
-			help += ", in " + o.Sample.Unit
+		if o.Unit != "" {
+			help += ", in " + o.Unit
 		}
 		m.histDesc = prometheus.NewDesc(name, help+").", labelNames, nil)
 	}

@@ -45,7 +45,7 @@ func sampled(t *testing.T, name string, key, val btf.Type, smp runner.Sample) ru
 		t.Fatal(err)
 	}
 	return runner.Output{Map: name, Kind: runner.OutputSample, Active: true, Plan: vp, Key: kp, Value: vp,
-		Sample: &smp, KeyType: key, ValueType: val}
+		Sample: &smp, KeyType: key, ValueType: val, Unit: smp.Unit}
 }
 
 // fakeMaps holds map contents for a Collector's reads, the way runner.Instance.ReadSampled
