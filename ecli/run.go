@@ -132,9 +132,10 @@ func execute(ctx context.Context, pkg *runner.Package, values *runner.Values, rf
 		format = runner.JSON
 	}
 	err = inst.Run(ctx, runner.RunOptions{
-		Out:    os.Stdout,
-		Format: format,
-		Diag:   func(msg string) { fmt.Fprintf(os.Stderr, "ecli: %s\n", msg) },
+		Out:          os.Stdout,
+		Format:       format,
+		Diag:         func(msg string) { fmt.Fprintf(os.Stderr, "ecli: %s\n", msg) },
+		LineBuffered: isTerminal(os.Stdout),
 	})
 	if err != nil {
 		return err
