@@ -33,10 +33,6 @@ lint: ## gofmt + go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-bench: ## benchmarks (decoder; see docs/benchmarks.md)
-	$(GO) test -run '^$$' -bench . -benchmem ./runner/decode/
-	$(GO) test -run '^$$' -bench Startup -benchmem -benchtime 5x ./runner/
-
 check: lint test-privileged fuzz check-packages check-vmtest ## what CI runs (as root): everything, incl. the stock-kernel lane
 
 clean: ## remove build outputs

@@ -5,9 +5,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -48,7 +50,31 @@ globals into flags, attaches every program and prints each event from BTF.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	stopProfile := cpuProfile(os.Getenv("ECLI_CPUPROFILE"))
 	err := rootCmd.ExecuteContext(ctx)
+	stopProfile()
 	stop()
 	os.Exit(exitCode(err))
+}
+
+// cpuProfile writes a pprof CPU profile of the whole command to path (the environment's
+// ECLI_CPUPROFILE; `make bench PROFILE=1` sets it) until the returned func is called.
+func cpuProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ecli: ECLI_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(os.Stderr, "ecli: ECLI_CPUPROFILE: %v\n", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }

@@ -63,6 +63,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer i.clock.reset()
 	if d, ok := i.values.Role(RoleDuration); ok {
 		// An option with role duration ends the run as Ctrl-C would.
 		var stop context.CancelFunc
@@ -130,13 +131,13 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening ring buffer %s: %w", e.name, err)
 		}
-		return func() error { return stream(ctx, &ringRecords{Reader: rd}, e, w, opts) }, rd.Close, nil
+		return func() error { return stream(ctx, &ringRecords{Reader: rd}, e, w, i.clock, opts) }, rd.Close, nil
 	case e.specMap.Type == ebpf.PerfEventArray:
 		rd, err := perf.NewReader(m, perfPagesPerCPU*os.Getpagesize())
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening perf buffer %s: %w", e.name, err)
 		}
-		return func() error { return stream(ctx, &perfRecords{Reader: rd, lost: lost}, e, w, opts) }, rd.Close, nil
+		return func() error { return stream(ctx, &perfRecords{Reader: rd, lost: lost}, e, w, i.clock, opts) }, rd.Close, nil
 	}
 	return nil, nil, fmt.Errorf("running: map %s is neither sampled nor a ring or perf buffer", e.name)
 }

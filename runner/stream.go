@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/cilium/ebpf/perf"
@@ -35,6 +36,44 @@ const (
 	// before the run stopped; a storm that goes on is cut there.
 	lastDrain = 200 * time.Millisecond
 )
+
+// eventClock is the clock of the TIME columns during a run. The readers set it when a
+// drain starts and every timeCheckEvery records, so a line's time is when its batch was
+// read (within timeCheckEvery records) and the wall clock, a system call on some virtual
+// machines, is read once per batch rather than once per event. Before a reader sets it,
+// it reads src.
+type eventClock struct {
+	src func() time.Time
+	mu  sync.Mutex
+	t   time.Time
+	set bool
+}
+
+func (c *eventClock) now() time.Time {
+	c.mu.Lock()
+	t, set := c.t, c.set
+	c.mu.Unlock()
+	if !set {
+		return c.src()
+	}
+	return t
+}
+
+// tick reads the clock for the lines that follow.
+func (c *eventClock) tick() time.Time {
+	t := c.src()
+	c.mu.Lock()
+	c.t, c.set = t, true
+	c.mu.Unlock()
+	return t
+}
+
+// reset makes now read src again.
+func (c *eventClock) reset() {
+	c.mu.Lock()
+	c.set = false
+	c.mu.Unlock()
+}
 
 // pastDeadline makes a reader's next wait return at once: it reads what is ready and
 // reports os.ErrDeadlineExceeded when nothing is.
@@ -103,7 +142,7 @@ type records interface {
 
 // stream prints the records of one buffer until ctx is done, then what the program wrote
 // before that (for at most lastDrain).
-func stream(ctx context.Context, rd records, e *exporter, w *lockedWriter, opts RunOptions) error {
+func stream(ctx context.Context, rd records, e *exporter, w *lockedWriter, clock *eventClock, opts RunOptions) error {
 	// Cancelling wakes a blocked read with ErrFlushed after the records still pending.
 	stop := context.AfterFunc(ctx, func() { rd.Flush() })
 	defer stop()
@@ -114,7 +153,7 @@ func stream(ctx context.Context, rd records, e *exporter, w *lockedWriter, opts 
 	for ctx.Err() == nil {
 		// Block until a record is ready, then read what is ready without blocking.
 		rd.SetDeadline(time.Time{})
-		n, err := drain(rd, e, out, opts, time.Time{})
+		n, err := drain(rd, e, out, clock, opts, time.Time{})
 		if err != nil {
 			return err
 		}
@@ -129,14 +168,14 @@ func stream(ctx context.Context, rd records, e *exporter, w *lockedWriter, opts 
 		}
 	}
 	rd.SetDeadline(pastDeadline)
-	_, err := drain(rd, e, out, opts, time.Now().Add(lastDrain))
+	_, err := drain(rd, e, out, clock, opts, time.Now().Add(lastDrain))
 	return err
 }
 
 // drain reads records until none is ready (after a first wait, if the reader has no
 // deadline), or until the time until, if not zero, has come. It returns how many records
 // it read; a closed or flushed reader is not an error.
-func drain(rd records, e *exporter, out *batch, opts RunOptions, until time.Time) (int, error) {
+func drain(rd records, e *exporter, out *batch, clock *eventClock, opts RunOptions, until time.Time) (int, error) {
 	for n := 0; ; n++ {
 		sample, err := rd.next()
 		switch {
@@ -150,12 +189,13 @@ func drain(rd records, e *exporter, out *batch, opts RunOptions, until time.Time
 			// The first record of a drain arrives after a wait, maybe blocking; what
 			// follows must not block.
 			rd.SetDeadline(pastDeadline)
+			clock.tick()
 		}
 		if sample != nil {
 			out.emit(e, sample, opts)
 		}
 		if n%timeCheckEvery == timeCheckEvery-1 {
-			now := time.Now()
+			now := clock.tick()
 			switch {
 			case len(out.buf) == 0:
 			case out.since.IsZero():
