@@ -164,6 +164,15 @@ tracepoint:syscalls:sys_enter_getpgid /pid == ` + strconv.Itoa(pid) + `/ { print
 	}},
 }
 
+// stderrFor is where a command's diagnostics go: bpftrace's are dropped (it warns about
+// RLIMIT_MEMLOCK, which this kernel does not use for BPF).
+func stderrFor(cmd *exec.Cmd) io.Writer {
+	if filepath.Base(cmd.Path) == "bpftrace" {
+		return nil
+	}
+	return os.Stderr
+}
+
 // stormRun is one consumer's figures in one round.
 type stormRun struct {
 	delivered, lost int
@@ -232,7 +241,9 @@ func (c *config) generate(k *consumer) (stormRun, error) {
 			return r, err
 		}
 		defer cons.Process.Kill()
-		if err := waitFor(outPath, 15*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("TS ")) }); err != nil {
+		// Ready: the header is out (text), or the program is attached (JSON has no header).
+		pid := cons.Process.Pid
+		if err := waitFor(outPath, 15*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("TS ")) || hasLink(pid) }); err != nil {
 			return r, fmt.Errorf("not ready: %w (stderr %q)", err, stderr.String())
 		}
 	}
@@ -251,13 +262,13 @@ func (c *config) generate(k *consumer) (stormRun, error) {
 	// Wait until the consumer has written every event, or has stopped writing for a second.
 	want := fmt.Sprintf(" %d\n", c.events-1)
 	settle(outPath, time.Second, 60*time.Second, func(b []byte) bool { return bytes.HasSuffix(b, []byte(want)) })
+	r.rssKB = peakRSS(cons.Process.Pid)
 	cons.Process.Signal(os.Interrupt)
 	if err := cons.Wait(); err != nil {
 		return r, fmt.Errorf("%v (stderr %q)", err, stderr.String())
 	}
 	ru := cons.ProcessState.SysUsage().(*syscall.Rusage)
 	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	r.rssKB = ru.Maxrss
 	data, err := os.ReadFile(outPath)
 	if err != nil {
 		return r, err
@@ -292,6 +303,34 @@ func lostCount(stderr, stdout []byte) int {
 		}
 	}
 	return n
+}
+
+var vmHWM = regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB$`)
+
+// peakRSS returns a running process's peak resident set in KiB (VmHWM: the rusage of a
+// child counts the RSS of the forked parent before exec too).
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	m := vmHWM.FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return v
+}
+
+// hasLink reports whether process pid holds a BPF link (it has attached a program).
+func hasLink(pid int) bool {
+	infos, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fdinfo/*", pid))
+	for _, f := range infos {
+		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte("link_id:")) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitFor polls a file until ok accepts its contents.
@@ -449,7 +488,7 @@ func (s *stormResult) rows() []row {
 var benchLine = regexp.MustCompile(`^BenchmarkDecode/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op.*?(\d+) allocs/op`)
 
 func (c *config) decode() ([]row, error) {
-	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkDecode$", "-benchmem", "-count", "3", "./runner/decode/"}
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkDecode$", "-benchmem", "-count", "5", "./runner/decode/"}
 	if c.profile {
 		abs, _ := filepath.Abs(c.out)
 		args = append(args, "-cpuprofile", filepath.Join(abs, "decode.pprof"))
@@ -483,11 +522,12 @@ func (c *config) decode() ([]row, error) {
 		if len(d) == 0 || len(h) == 0 {
 			return nil, fmt.Errorf("no result for %s or %s in:\n%s", pair[0], pair[1], out)
 		}
-		x := median(d) / median(h)
+		// The fastest of the runs: the others were slowed by the machine's other work.
+		x := slices.Min(d) / slices.Min(h)
 		rows = append(rows, row{
-			metric: "decode " + pair[0] + " vs hand-written, ns/event (allocs)",
-			ecli:   fmt.Sprintf("%.0f ns (%d)", median(d), allocs[pair[0]]),
-			anchor: fmt.Sprintf("%.0f ns", median(h)),
+			metric: "decode " + pair[0] + " vs hand-written, ns/event (allocs), fastest of 5",
+			ecli:   fmt.Sprintf("%.0f ns (%d)", slices.Min(d), allocs[pair[0]]),
+			anchor: fmt.Sprintf("%.0f ns", slices.Min(h)),
 			ratio:  fmt.Sprintf("%.2f×", x), target: "≤ 1.3×, 0 allocs", met: x <= 1.3 && allocs[pair[0]] == 0,
 		})
 	}
@@ -556,7 +596,7 @@ func (c *config) startup() ([]row, error) {
 				if which == "bpftrace" {
 					cmd = exec.Command(c.bpftrace, "-e", bpftraceConnlat)
 				}
-				cmd.Stderr = os.Stderr
+				cmd.Stderr = stderrFor(cmd)
 				d, rest, err := firstLine(cmd)
 				if err != nil {
 					return nil, err
@@ -617,7 +657,7 @@ func connects(n int) error {
 
 func (c *config) memory(storm *stormResult) ([]row, error) {
 	rss := func(cmd *exec.Cmd) (int64, error) {
-		cmd.Stderr = os.Stderr
+		cmd.Stderr = stderrFor(cmd)
 		_, rest, err := firstLine(cmd)
 		if err != nil {
 			return 0, err
@@ -625,11 +665,11 @@ func (c *config) memory(storm *stormResult) ([]row, error) {
 		if err := connects(2000); err != nil {
 			return 0, err
 		}
-		ru, err := stop(cmd, rest)
-		if err != nil {
+		hwm := peakRSS(cmd.Process.Pid)
+		if _, err := stop(cmd, rest); err != nil {
 			return 0, err
 		}
-		return ru.Maxrss, nil
+		return hwm, nil
 	}
 	e, err := rss(exec.Command(c.ecli, "run", "tcpconnlat"))
 	if err != nil {
@@ -655,7 +695,7 @@ func (c *config) memory(storm *stormResult) ([]row, error) {
 // progStats runs cmd, makes 3,000 connects and returns run_time_ns/run_cnt of the programs
 // the process holds (found through /proc/PID/fdinfo) that ran, by name.
 func progStats(cmd *exec.Cmd) (map[string]float64, error) {
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderrFor(cmd)
 	_, rest, err := firstLine(cmd)
 	if err != nil {
 		return nil, err
@@ -697,13 +737,16 @@ func progStats(cmd *exec.Cmd) (map[string]float64, error) {
 
 var progID = regexp.MustCompile(`(?m)^prog_id:\s+(\d+)$`)
 
-// byPrefix finds the figure of a program by its name's first 15 bytes (BPF_OBJ_NAME_LEN).
+// byPrefix finds the figure of a program by name, comparing the first 15 bytes
+// (BPF_OBJ_NAME_LEN: the kernel's name, when the program has no BTF to name it fully).
 func byPrefix(m map[string]float64, name string) (float64, bool) {
-	if len(name) > 15 {
-		name = name[:15]
+	short := func(s string) string { return s[:min(len(s), 15)] }
+	for k, v := range m {
+		if short(k) == short(name) {
+			return v, true
+		}
 	}
-	v, ok := m[name]
-	return v, ok
+	return 0, false
 }
 
 func (c *config) inKernel() ([]row, error) {
