@@ -14,6 +14,7 @@ BENCH_ROUNDS ?= 3
 bench-go: ## Go benchmarks only (decoder, symbolizer, runner start-up)
 	$(GO) test -run '^$$' -bench . -benchmem ./runner/decode/ ./runner/symbolize/
 	$(GO) test -run '^$$' -bench Startup -benchmem -benchtime 5x ./runner/
+	$(GO) test -run '^$$' -bench StackSample -benchmem ./runner/
 
 bench: build $(BENCH_PACKAGES) ## the five measurements of docs/benchmarks.md, side by side with bpftrace (root); PROFILE=1 writes pprof profiles
 	@mkdir -p $(BENCH_OUT)

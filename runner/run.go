@@ -12,6 +12,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/perf"
 	"github.com/cilium/ebpf/ringbuf"
+
+	"ecli/runner/decode"
 )
 
 // Format selects how events are written.
@@ -80,11 +82,15 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 		}
 	}()
 	var readers []func() error
+	var sym *symbols // names stack addresses, shared by the outputs; made on first need
 	for _, e := range i.outputs {
 		if !e.active(i.values.Bool) {
 			continue // when/unless: not printed with these options
 		}
-		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, &lost)
+		if sym == nil && (e.stacks || e.meta.StackTrace != nil) {
+			sym = newSymbols(opts.Diag)
+		}
+		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, &lost, sym)
 		if err != nil {
 			return err
 		}
@@ -108,22 +114,39 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 
 // openOutput writes an output's text header and opens its reader. It returns the loop
 // that reads the output until ctx is done, and what to close afterwards (or nil).
-func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost *lostTally) (func() error, func() error, error) {
+func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost *lostTally, sym *symbols) (func() error, func() error, error) {
 	m := i.coll.Maps[e.name]
 	if m == nil {
 		return nil, nil, fmt.Errorf("running: map %s not loaded", e.name)
+	}
+	var trace *decode.StackTrace // eunomia's stack_trace interpreter
+	if e.meta.StackTrace != nil && e.meta.Sample == nil {
+		var err error
+		if trace, err = decode.NewStackTrace(e.plan, decode.StackOptions{Fields: e.meta.StackTrace.FieldMap, Symbolizer: sym}); err != nil {
+			return nil, nil, fmt.Errorf("running: map %s: %w", e.name, err)
+		}
 	}
 	if opts.Format == Text && e.meta.Sample == nil && e.meta.StackTrace == nil {
 		w.write([]byte(e.plan.Header() + "\n"))
 	}
 	switch {
 	case e.meta.Sample != nil:
-		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, stop: stop}
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, flag: i.values.Bool, stop: stop}
 		if iv, ok := i.values.Role(RoleInterval); ok {
 			s.interval = seconds(iv)
 		}
 		if n, ok := i.values.Role(RoleCount); ok {
 			s.rounds = int(n)
+		}
+		if n, ok := i.values.Role(RoleRows); ok {
+			s.rows = int(n)
+		}
+		if e.stacks {
+			sc, err := decode.NewStackCounts(e.keyPlan, e.plan, decode.StackCountsOptions{Flag: i.values.Bool, Symbolizer: sym})
+			if err != nil {
+				return nil, nil, fmt.Errorf("running: map %s: %w", e.name, err)
+			}
+			s.stacks, s.lookup, s.sym, s.sizeHint = sc, stackMaps{i.coll}, sym, i.stackSizeHint(sc.Maps())
 		}
 		return func() error { return s.loop(ctx) }, nil, nil
 	case e.specMap.Type == ebpf.RingBuf:
@@ -131,13 +154,13 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening ring buffer %s: %w", e.name, err)
 		}
-		return func() error { return stream(ctx, &ringRecords{Reader: rd}, e, w, i.clock, opts) }, rd.Close, nil
+		return func() error { return stream(ctx, &ringRecords{Reader: rd}, e, trace, w, i.clock, opts) }, rd.Close, nil
 	case e.specMap.Type == ebpf.PerfEventArray:
 		rd, err := perf.NewReader(m, perfPagesPerCPU*os.Getpagesize())
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening perf buffer %s: %w", e.name, err)
 		}
-		return func() error { return stream(ctx, &perfRecords{Reader: rd, lost: lost}, e, w, i.clock, opts) }, rd.Close, nil
+		return func() error { return stream(ctx, &perfRecords{Reader: rd, lost: lost}, e, trace, w, i.clock, opts) }, rd.Close, nil
 	}
 	return nil, nil, fmt.Errorf("running: map %s is neither sampled nor a ring or perf buffer", e.name)
 }

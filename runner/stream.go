@@ -10,6 +10,8 @@ import (
 
 	"github.com/cilium/ebpf/perf"
 	"github.com/cilium/ebpf/ringbuf"
+
+	"ecli/runner/decode"
 )
 
 // How a ring or perf buffer's events become writes. A reader decodes the lines of every
@@ -85,13 +87,15 @@ type batch struct {
 	w   *lockedWriter
 	// line writes every line at once (a terminal).
 	line bool
+	// trace, when set, renders the text of a stack_trace interpreter.
+	trace *decode.StackTrace
 	// since is when a look at the clock first saw unwritten lines (drain looks every
 	// timeCheckEvery records); zero when buf is empty.
 	since time.Time
 }
 
-func newBatch(w *lockedWriter, line bool) *batch {
-	return &batch{buf: make([]byte, 0, batchSize+lineBufSize), w: w, line: line}
+func newBatch(w *lockedWriter, line bool, trace *decode.StackTrace) *batch {
+	return &batch{buf: make([]byte, 0, batchSize+lineBufSize), w: w, line: line, trace: trace}
 }
 
 // flush writes what the buffer holds.
@@ -109,8 +113,8 @@ func (b *batch) emit(e *exporter, sample []byte, opts RunOptions) {
 	start := len(b.buf)
 	var err error
 	switch {
-	case e.meta.StackTrace != nil && opts.Format == Text:
-		b.buf, err = appendStackTrace(b.buf, e, sample)
+	case b.trace != nil && opts.Format == Text:
+		b.buf, err = b.trace.AppendText(b.buf, sample)
 	case opts.Format == JSON:
 		b.buf, err = e.plan.AppendJSON(b.buf, sample)
 	default:
@@ -142,11 +146,11 @@ type records interface {
 
 // stream prints the records of one buffer until ctx is done, then what the program wrote
 // before that (for at most lastDrain).
-func stream(ctx context.Context, rd records, e *exporter, w *lockedWriter, clock *eventClock, opts RunOptions) error {
+func stream(ctx context.Context, rd records, e *exporter, trace *decode.StackTrace, w *lockedWriter, clock *eventClock, opts RunOptions) error {
 	// Cancelling wakes a blocked read with ErrFlushed after the records still pending.
 	stop := context.AfterFunc(ctx, func() { rd.Flush() })
 	defer stop()
-	out := newBatch(w, opts.LineBuffered)
+	out := newBatch(w, opts.LineBuffered, trace)
 	defer out.flush()
 	pause := time.NewTimer(0)
 	<-pause.C

@@ -140,7 +140,7 @@ func runStream(t *testing.T, q *queue, opts RunOptions) (stop func() error) {
 		opts.Diag = func(m string) { t.Error(m) }
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- stream(ctx, q, e, w, &eventClock{src: time.Now}, opts) }()
+	go func() { errc <- stream(ctx, q, e, nil, w, &eventClock{src: time.Now}, opts) }()
 	return func() error { cancel(); return <-errc }
 }
 

@@ -47,6 +47,10 @@ type node struct {
 	n       uint32
 	members []member // structs, unions
 
+	// tmpl: a nested struct whose members carry fmt=, sep= or hide renders in text as a
+	// template of its members' cells (appendTemplate), not as JSON.
+	tmpl bool
+
 	// value hints
 	format  string
 	mapped  []mapEntry
@@ -54,6 +58,11 @@ type node struct {
 	rel     bool
 	relSet  bool
 	relBase uint64
+
+	// cell affixes (affix.go)
+	empty    string
+	above    int64
+	hasAbove bool
 }
 
 // member is one struct/union member.
@@ -65,6 +74,7 @@ type member struct {
 	hints  *hints
 	btf    btf.Member
 	hidden bool
+	suffix *suffixSpec // suffix=: a sibling's value appended to the text cell
 }
 
 // selector chooses a union arm from a sibling's value.
@@ -105,6 +115,7 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		size:    size,
 		root:    root,
 		hinted:  c.hinted,
+		tags:    s.Tags,
 		timeCol: c.clockShown(ch),
 		clk:     c.clockColumn(ch),
 		now:     c.opts.Time,
@@ -126,6 +137,9 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 	}
 	if p.hinted {
 		p.buildBCC()
+		if ch.header != "" {
+			p.header = ch.header
+		}
 	} else {
 		p.buildEunomia()
 	}
@@ -198,7 +212,11 @@ func (p *Plan) buildBCC() {
 			// No fmt: left-aligned to the header's width.
 			spec = fmtSpec{left: true, width: len([]rune(p.fields[i].Column)), prec: -1}
 		}
-		p.cols = append(p.cols, column{member: i, spec: spec})
+		sep := " "
+		if m.hints.hasSep {
+			sep = m.hints.sep
+		}
+		p.cols = append(p.cols, column{member: i, spec: spec, sep: sep})
 	}
 	sort.SliceStable(p.cols, func(a, b int) bool {
 		ha, hb := p.root.members[p.cols[a].member].hints, p.root.members[p.cols[b].member].hints
@@ -212,12 +230,17 @@ func (p *Plan) buildBCC() {
 		h = appendPadded(h, []byte(p.clk.name), p.clk.spec, len(p.cols) == 0)
 	}
 	for i, col := range p.cols {
-		if i > 0 || (p.timeCol && !p.clk.glued()) {
+		switch {
+		case i > 0:
+			h = append(h, p.cols[i-1].sep...)
+		case p.timeCol && !p.clk.glued():
 			h = append(h, ' ')
 		}
 		spec := col.spec
 		spec.prec = -1
-		h = appendPadded(h, []byte(p.fields[col.member].Column), spec, i == len(p.cols)-1)
+		h = append(h, spec.pre...)
+		h = appendPadded(h, []byte(p.fields[col.member].Column), spec, i == len(p.cols)-1 && spec.post == "")
+		h = append(h, spec.post...)
 	}
 	p.header = string(h)
 }
@@ -253,6 +276,12 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 					return nil, fmt.Errorf("%s: hint %q: only valid on top-level members: %w", mwhat, hintPrefix+r, ErrBadHint)
 				}
 			}
+			if union && (h.hasFmt || h.hasSep || h.hide) {
+				return nil, fmt.Errorf("%s: hints fmt=, sep= and hide are not valid on a union arm: %w", mwhat, ErrBadHint)
+			}
+			if h.hasFmt || h.hasSep || h.hide {
+				n.tmpl = true
+			}
 		}
 		if name == "" {
 			if h.name != "" {
@@ -272,11 +301,17 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if err := applyValueHints(mn, h, mwhat); err != nil {
 			return nil, err
 		}
+		if err := checkAffixHints(mn, h, mwhat); err != nil {
+			return nil, err
+		}
 		m := member{name: name, key: appendJSONString(nil, []byte(name)), node: mn, hints: h, btf: bm}
 		m.key = append(m.key, ':')
 		m.hidden = h.hide
-		if h.show != "" && (c.opts.Flag == nil || !c.opts.Flag(h.show)) {
-			m.hidden = true
+		if h.show != "" {
+			cond, _ := parseCond(h.show) // checked when the hint was parsed
+			if !cond.holds(c.opts.Flag) {
+				m.hidden = true
+			}
 		}
 		n.members = append(n.members, m)
 	}
@@ -299,6 +334,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 				}
 			}
 		}
+	}
+	if err := resolveSuffixes(n, what); err != nil {
+		return nil, err
 	}
 	if !union {
 		for _, arm := range n.members {
@@ -473,6 +511,14 @@ func applyValueHints(n *node, h *hints, what string) error {
 	case "ipv6":
 		if n.size != 16 || !(n.kind == kInt128 || n.kind == kArray || n.kind == kString) {
 			return bad("format=ipv6", "needs a 16-byte array")
+		}
+	case "cstring":
+		if n.kind != kString {
+			return bad("format=cstring", "needs a char array")
+		}
+	case "flags", "enum":
+		if n.kind != kEnum {
+			return bad("format="+h.format, "needs an enum type (its enumerators name the values)")
 		}
 	}
 	if (h.mapped != nil || h.div != 0 || h.rel) && !intLike {

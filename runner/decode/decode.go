@@ -82,6 +82,7 @@ type Plan struct {
 	cols    []column
 	header  string
 	now     func() time.Time
+	tags    []string // the struct's decl tags (stack_* layout hints are read from them)
 }
 
 // column is one text column.
@@ -89,6 +90,7 @@ type column struct {
 	member int // index into root.members
 	start  int // eunomia: column start recorded from the header
 	spec   fmtSpec
+	sep    string // printed after the cell when another column follows (sep=; one space)
 }
 
 // Compile builds a plan for an exported type (a struct, or any other type which then decodes
