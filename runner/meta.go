@@ -66,8 +66,20 @@ type Sample struct {
 	// Sort (ecli: "sort") orders the entries of a round; empty keeps the map's order.
 	Sort []SortKey
 	// Time (ecli: "time") names a bool global: when it is true, each round of a
-	// bcc-layout histogram starts with an HH:MM:SS line (bcc's -T).
+	// bcc-layout histogram or a table starts with a time line (bcc's -T).
 	Time string
+	// TimeFmt (ecli: "time_fmt") is the layout of that time line, strftime-style
+	// (%H %M %S %Y %m %d %%, other text literal: bcc syscount's "[%H:%M:%S]"). Given
+	// without Time, every round has the line. Empty: "%H:%M:%S" when Time is set.
+	TimeFmt string
+	// BlankAfter (ecli: "blank": "after") ends each round of a table with an empty line
+	// instead of starting it with one (bcc syscount's print("") after its rows).
+	BlankAfter bool
+	// Banner and Footer (ecli: "banner", "footer") are text lines printed once, before
+	// the first round and after the last one (text output only): bcc's "Tracing ...
+	// Ctrl+C to quit." and "Detaching...". {NAME} placeholders show option values
+	// (see parseBanner).
+	Banner, Footer string
 	// UnitIf (ecli: "unit_if": "GLOBAL:TEXT") replaces Unit with TEXT when the bool
 	// global GLOBAL is true (bcc's -m: the program divides, the label follows).
 	UnitIf *UnitIf
@@ -457,6 +469,40 @@ func parseSample(s gjson.Result, p string) (*Sample, error) {
 			return nil, badf(jsonPath(p, "time"), "is %s, want the name of a bool global", kindName(t))
 		}
 		smp.Time = t.Str
+	}
+	if t := s.Get("time_fmt"); t.Exists() {
+		if t.Type != gjson.String || t.Str == "" {
+			return nil, badf(jsonPath(p, "time_fmt"), "is %s, want a strftime layout such as \"[%%H:%%M:%%S]\"", kindName(t))
+		}
+		if err := checkStrftime(t.Str); err != nil {
+			return nil, badf(jsonPath(p, "time_fmt"), "%q: %v", t.Str, err)
+		}
+		smp.TimeFmt = t.Str
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"banner", &smp.Banner}, {"footer", &smp.Footer}} {
+		t := s.Get(k.key)
+		if !t.Exists() {
+			continue
+		}
+		if t.Type != gjson.String {
+			return nil, badf(jsonPath(p, k.key), "is %s, want a string", kindName(t))
+		}
+		if _, _, err := parseBanner(t.Str); err != nil {
+			return nil, badf(jsonPath(p, k.key), "%q: %v", t.Str, err)
+		}
+		*k.dst = t.Str
+	}
+	if b := s.Get("blank"); b.Exists() {
+		switch {
+		case b.Type == gjson.String && b.Str == "after":
+			smp.BlankAfter = true
+		case b.Type == gjson.String && b.Str == "before":
+		default:
+			return nil, badf(jsonPath(p, "blank"), "is %s, want \"before\" or \"after\"", describe(b))
+		}
 	}
 	if u := s.Get("unit_if"); u.Exists() {
 		flag, unit, ok := strings.Cut(u.Str, ":")

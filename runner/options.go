@@ -269,6 +269,35 @@ func (v *Values) Role(r string) (float64, bool) {
 	return 0, false
 }
 
+// text returns an option's value as text: as given, else its default, else the object's
+// initial value ("" for an unknown option).
+func (v *Values) text(name string) string {
+	o := v.pkg.Option(name)
+	if o == nil {
+		return ""
+	}
+	if o.Kind == KindBool {
+		return strconv.FormatBool(v.Bool(name))
+	}
+	if s, ok := v.value(o); ok {
+		return s
+	}
+	return strconv.FormatFloat(v.initial(o), 'f', -1, 64)
+}
+
+// set reports whether a bool option is true, or another option was given (Set).
+func (v *Values) set(name string) bool {
+	o := v.pkg.Option(name)
+	if o == nil {
+		return false
+	}
+	if o.Kind == KindBool {
+		return v.Bool(name)
+	}
+	_, ok := v.raw[o.Name]
+	return ok
+}
+
 // initial returns the initial value of a numeric option's global in the object, divided by
 // the option's scale (0 when there is none).
 func (v *Values) initial(o *Option) float64 {

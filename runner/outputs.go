@@ -1,7 +1,10 @@
 package runner
 
 import (
+	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -140,7 +143,7 @@ func (p *Package) Outputs(v *Values) ([]Output, error) {
 // exporter. This is the one place outputs are compiled: Parse calls it to refuse a bad
 // export early, Load once for its Instance, Outputs for its caller.
 func (p *Package) compileOutputs(v *Values, now func() time.Time) ([]*exporter, error) {
-	opts := decode.Options{Flag: v.Bool, Time: now}
+	opts := decode.Options{Flag: v.Bool, Time: now, ReadFile: readProcFile}
 	var out []*exporter
 	for idx, mm := range p.Meta.Maps {
 		e, err := p.compileOutput(mm, jsonPath(p.Meta.path, "bpf_skel", "maps", idx), opts)
@@ -182,7 +185,7 @@ func (p *Package) compileOutput(mm MapMeta, path string, opts decode.Options) (*
 		if ms.Key == nil {
 			return nil, badf(path, "sampled map %s has no BTF key type (declare it with __type(key, ...))", name)
 		}
-		if e.keyPlan, err = decode.Compile(ms.Key, decode.Options{Flag: opts.Flag}); err != nil {
+		if e.keyPlan, err = decode.Compile(ms.Key, decode.Options{Flag: opts.Flag, ReadFile: opts.ReadFile}); err != nil {
 			return nil, badf(path, "key of map %s: %w", name, err)
 		}
 		if err := e.compileTable(path, opts); err != nil {
@@ -199,6 +202,16 @@ func (p *Package) compileOutput(mm MapMeta, path string, opts decode.Options) (*
 		flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "time"), smp.Time})
 		if smp.UnitIf != nil {
 			flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "unit_if"), smp.UnitIf.Flag})
+		}
+	}
+	if smp := mm.Sample; smp != nil {
+		for _, k := range []struct{ key, text string }{{"banner", smp.Banner}, {"footer", smp.Footer}} {
+			_, names, _ := parseBanner(k.text) // checked by parseSample
+			for _, n := range names {
+				if p.Option(n) == nil {
+					return nil, badf(jsonPath(path, "sample", k.key), "{%s}: not an option of the program", n)
+				}
+			}
 		}
 	}
 	for _, c := range flags {
@@ -286,7 +299,7 @@ func (e *exporter) compileTable(path string, opts decode.Options) error {
 	ks, vs := ms.KeySize, ms.ValueSize
 	s := &btf.Struct{Name: e.name, Size: ks + vs, Tags: []string{"ecli:time=off"}}
 	s.Members = append(tableMembers(ms.Key, "key", 0), tableMembers(ms.Value, "value", ks)...)
-	plan, err := decode.Compile(s, decode.Options{Flag: opts.Flag, Time: opts.Time})
+	plan, err := decode.Compile(s, decode.Options{Flag: opts.Flag, Time: opts.Time, ReadFile: opts.ReadFile})
 	if err != nil {
 		return badf(jsonPath(path, "sample"), "table of map %s: %w", e.name, err)
 	}
@@ -336,4 +349,13 @@ func tableMembers(t btf.Type, name string, off uint32) []btf.Member {
 		tags = td.Tags // hints on a typedef'd key or value
 	}
 	return []btf.Member{{Name: name, Type: t, Offset: btf.Bits(off) * 8, Tags: tags}}
+}
+
+// readProcFile reads the file of a file= display hint; decode accepts only paths under
+// decode.FilePrefix, and this checks again before reading.
+func readProcFile(path string) ([]byte, error) {
+	if !strings.HasPrefix(filepath.Clean(path), decode.FilePrefix) {
+		return nil, fmt.Errorf("%s: not under %s", path, decode.FilePrefix)
+	}
+	return os.ReadFile(path)
 }

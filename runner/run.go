@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -66,7 +67,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer i.clock.reset()
-	if d, ok := i.values.Role(RoleDuration); ok {
+	if d, ok := i.values.Role(RoleDuration); ok && i.durationRounds() == 0 {
 		// An option with role duration ends the run as Ctrl-C would.
 		var stop context.CancelFunc
 		ctx, stop = context.WithTimeout(ctx, seconds(d))
@@ -131,12 +132,15 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 	}
 	switch {
 	case e.meta.Sample != nil:
-		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, flag: i.values.Bool, stop: stop}
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, flag: i.values.Bool, values: i.values, stop: stop}
 		if iv, ok := i.values.Role(RoleInterval); ok {
 			s.interval = seconds(iv)
 		}
 		if n, ok := i.values.Role(RoleCount); ok {
 			s.rounds = int(n)
+		}
+		if n := i.durationRounds(); n > 0 && (s.rounds == 0 || n < s.rounds) {
+			s.rounds = n
 		}
 		if n, ok := i.values.Role(RoleRows); ok {
 			s.rows = int(n)
@@ -190,6 +194,24 @@ func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, re
 	watch.Wait()
 	close(errc)
 	return <-errc
+}
+
+// durationRounds is how many interval rounds a duration lasts when both an interval and
+// a duration are given and a sampled map is printed: bcc's loop prints a round every
+// interval until the duration has passed (ceil(duration/interval) rounds, the last one at
+// or past it), then exits without a partial round. 0 otherwise: the duration is a timeout.
+func (i *Instance) durationRounds() int {
+	d, ok := i.values.Role(RoleDuration)
+	iv, ok2 := i.values.Role(RoleInterval)
+	if !ok || !ok2 {
+		return 0
+	}
+	for _, e := range i.outputs {
+		if e.meta.Sample != nil && e.active(i.values.Bool) {
+			return int(math.Ceil(d / iv))
+		}
+	}
+	return 0
 }
 
 // seconds converts an option's value in seconds to a Duration.

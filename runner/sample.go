@@ -23,6 +23,8 @@ type sampler struct {
 	diag   func(string)
 	// flag reads bool globals (sample.time, sample.unit_if).
 	flag func(string) bool
+	// values renders banner and footer placeholders.
+	values *Values
 	// interval, if set, replaces the package's interval (and turns an at-exit map into
 	// an interval one): an option with role interval.
 	interval time.Duration
@@ -51,6 +53,8 @@ const observeInterval = time.Second
 
 func (s *sampler) loop(ctx context.Context) error {
 	smp := s.e.meta.Sample
+	s.line(smp.Banner)
+	defer s.line(smp.Footer)
 	if s.format == Text && smp.Type == "default_kv" && s.stacks == nil {
 		s.w.write([]byte(s.kv().Header() + "\n"))
 	}
@@ -89,6 +93,15 @@ func (s *sampler) loop(ctx context.Context) error {
 	}
 }
 
+// line writes a banner or footer line (text output only; "" writes nothing).
+func (s *sampler) line(text string) {
+	if text == "" || s.format != Text {
+		return
+	}
+	b, _, _ := parseBanner(text) // checked by parseSample
+	s.w.write([]byte(b.render(s.values) + "\n"))
+}
+
 // tickInterval is the time between rounds, 0 for a map printed only at exit.
 func (s *sampler) tickInterval() time.Duration {
 	if s.interval > 0 {
@@ -119,14 +132,20 @@ func (s *sampler) round() {
 	if s.rows > 0 && len(entries) > s.rows {
 		entries = entries[:s.rows]
 	}
+	smp := s.e.meta.Sample
 	switch {
 	case s.stacks != nil && s.format == Text:
 		if !s.stacks.Folded() {
 			out.WriteString("\n") // bcc's stack tools print an empty line (the ^C line) first
 		}
 	case s.e.table != nil && s.format == Text:
-		// bcc prints its tables after an empty line (the ^C line).
-		out.WriteString("\n" + s.e.table.Header() + "\n")
+		// bcc prints its tables after an empty line (the ^C line), or (syscount) with
+		// one after the rows.
+		if !smp.BlankAfter {
+			out.WriteByte('\n')
+		}
+		s.timeLine(&out)
+		out.WriteString(s.e.table.Header() + "\n")
 	}
 	if h, err := s.histogram(); err == nil && h != nil && h.BCC() {
 		if len(s.e.sort) == 0 {
@@ -137,10 +156,7 @@ func (s *sampler) round() {
 			// Every round of bcc's histogram tools starts with print(), then -T's
 			// print("%-8s\n" % strftime("%H:%M:%S"), end="").
 			out.WriteByte('\n')
-			if s.e.meta.Sample.Time != "" && s.flag(s.e.meta.Sample.Time) {
-				out.Write(s.now().AppendFormat(nil, "15:04:05"))
-				out.WriteByte('\n')
-			}
+			s.timeLine(&out)
 		}
 	}
 	missed, full := 0, false
@@ -152,6 +168,9 @@ func (s *sampler) round() {
 			n, f := s.stacks.Missed(en.key)
 			missed, full = missed+n, full || f
 		}
+	}
+	if s.e.table != nil && s.format == Text && smp.BlankAfter {
+		out.WriteByte('\n')
 	}
 	if out.Len() > 0 {
 		s.w.write(out.Bytes())
@@ -180,6 +199,21 @@ func (s *sampler) observeProcesses() {
 			s.sym.observe(pid)
 		}
 	}
+}
+
+// timeLine writes the round's time line: with sample.time only when that bool global is
+// true, in the sample.time_fmt layout (default HH:MM:SS); with time_fmt alone always.
+func (s *sampler) timeLine(out *bytes.Buffer) {
+	smp := s.e.meta.Sample
+	if smp.Time == "" && smp.TimeFmt == "" || smp.Time != "" && !s.flag(smp.Time) {
+		return
+	}
+	layout := smp.TimeFmt
+	if layout == "" {
+		layout = "%H:%M:%S"
+	}
+	out.Write(appendStrftime(nil, s.now(), layout))
+	out.WriteByte('\n')
 }
 
 // sortEntries orders entries by the sort fields (read from key||value), then by key bytes

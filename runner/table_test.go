@@ -42,6 +42,14 @@ func TestParseSampleExtensions(t *testing.T) {
 		{json: `{"interval": 0, "unit_if": "targ_ms"}`, wantErr: `sample.unit_if: is "targ_ms", want "GLOBAL:UNIT"`},
 		{json: `{"interval": 0, "unit_if": ":msecs"}`, wantErr: "sample.unit_if"},
 		{json: `{"interval": 0, "time": true}`, wantErr: "sample.time: is a bool"},
+		{json: `{"interval": 0, "type": "table", "time_fmt": "[%H:%M:%S]", "blank": "after", "banner": "Tracing {top}...", "footer": "Detaching..."}`,
+			want: Sample{Type: "table", Unit: "(unit)", AtExit: true, TimeFmt: "[%H:%M:%S]", BlankAfter: true, Banner: "Tracing {top}...", Footer: "Detaching..."}},
+		{json: `{"interval": 0, "blank": "before"}`, want: Sample{Type: "default_kv", Unit: "(unit)", AtExit: true}},
+		{json: `{"interval": 0, "time_fmt": "%H:%q"}`, wantErr: `sample.time_fmt: "%H:%q": unknown conversion %q`},
+		{json: `{"interval": 0, "time_fmt": ""}`, wantErr: "sample.time_fmt: is a string"},
+		{json: `{"interval": 0, "blank": "later"}`, wantErr: `sample.blank: is "later", want "before" or "after"`},
+		{json: `{"interval": 0, "banner": "{top"}`, wantErr: `sample.banner: "{top": bad placeholder: unclosed {`},
+		{json: `{"interval": 0, "footer": 1}`, wantErr: "sample.footer: is a number, want a string"},
 	} {
 		t.Run(tc.json, func(t *testing.T) {
 			got, err := parseSample(gjson.Parse(tc.json), "m.sample")

@@ -2,7 +2,8 @@
 /* filter.h: bcc's common filters, shared by ecli's tools.
  *
  *   ecli_container_filtered()  bcc's --cgroupmap / --mntnsmap (container_should_be_filtered):
- *                              include ECLI_CONTAINER_FILTER once to get both flags and maps
+ *                              the flags and maps come with this header; a tool without
+ *                              those bcc flags defines ECLI_NO_CONTAINER_FILTER before it
  *   ecli_port_in_list()        a "-P 80,443"-style comma-separated port list
  *   ecli_pid_wanted()          -p PID (process id, i.e. tgid) / -t TID / -u UID style filters
  *
@@ -14,6 +15,7 @@
 #define ECLI_PATH_LEN 256
 #endif
 
+#ifndef ECLI_NO_CONTAINER_FILTER
 /* bcc's container filters: the runner replaces cgroupset / mount_ns_set with the hash maps
  * pinned at these paths (cmdarg pinned_map); a non-empty path turns the filter on. */
 const volatile char cgroupmap[ECLI_PATH_LEN] ECLI("long=cgroupmap") ECLI("metavar=PATH")
@@ -59,6 +61,7 @@ static __always_inline bool ecli_container_filtered(void)
 	}
 	return false;
 }
+#endif /* ECLI_NO_CONTAINER_FILTER */
 
 /* ecli_port_in_list reports whether port is in the comma-separated decimal list (any
  * non-digit separates; an empty list matches every port). len is the list's size. */

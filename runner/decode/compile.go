@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -53,6 +54,8 @@ type node struct {
 
 	// value hints
 	format  string
+	file    string                       // format "file": the path
+	read    func(string) ([]byte, error) // format "file": Options.ReadFile
 	mapped  []mapEntry
 	div     float64
 	rel     bool
@@ -119,6 +122,7 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		timeCol: c.clockShown(ch),
 		clk:     c.clockColumn(ch),
 		now:     c.opts.Time,
+		csv:     ch.csv != "" && c.flag(ch.csv),
 	}
 	for i := range root.members {
 		m := &root.members[i]
@@ -137,7 +141,7 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 	}
 	if p.hinted {
 		p.buildBCC()
-		if ch.header != "" {
+		if ch.header != "" && !p.csv {
 			p.header = ch.header
 		}
 	} else {
@@ -226,6 +230,10 @@ func (p *Plan) buildBCC() {
 		return ha.hasOrd && ha.order < hb.order
 	})
 	var h []byte
+	if p.csv {
+		p.header = string(p.csvHeader(h))
+		return
+	}
 	if p.timeCol {
 		h = appendPadded(h, []byte(p.clk.name), p.clk.spec, len(p.cols) == 0)
 	}
@@ -243,6 +251,21 @@ func (p *Plan) buildBCC() {
 		h = append(h, spec.post...)
 	}
 	p.header = string(h)
+}
+
+// csvHeader appends the CSV header: the column names (TIME first when shown) joined by
+// commas, each quoted when it needs to be.
+func (p *Plan) csvHeader(h []byte) []byte {
+	if p.timeCol {
+		h = appendCSVCell(h, len(h), []byte(p.clk.name))
+	}
+	for i, col := range p.cols {
+		if i > 0 || p.timeCol {
+			h = append(h, ',')
+		}
+		h = appendCSVCell(h, len(h), []byte(p.fields[col.member].Column))
+	}
+	return h
 }
 
 // composite compiles struct or union members. size is the composite's size in bytes.
@@ -268,6 +291,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		}
 		if h.any() {
 			c.hinted = true
+		}
+		if h.fmtIf != "" && c.flag(h.fmtIf) {
+			h.fmt, h.hasFmt = h.fmtAlt, true
 		}
 		if !top {
 			for _, r := range h.raw {
@@ -301,6 +327,7 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if err := applyValueHints(mn, h, mwhat); err != nil {
 			return nil, err
 		}
+		mn.file, mn.read = h.file, c.opts.ReadFile
 		if err := checkAffixHints(mn, h, mwhat); err != nil {
 			return nil, err
 		}
@@ -516,6 +543,10 @@ func applyValueHints(n *node, h *hints, what string) error {
 		if n.kind != kString {
 			return bad("format=cstring", "needs a char array")
 		}
+	case "file":
+		if n.kind != kString {
+			return bad("file", "needs a char array (its bytes are not shown)")
+		}
 	case "flags", "enum":
 		if n.kind != kEnum {
 			return bad("format="+h.format, "needs an enum type (its enumerators name the values)")
@@ -526,20 +557,33 @@ func applyValueHints(n *node, h *hints, what string) error {
 	}
 	n.format, n.mapped, n.div, n.rel = h.format, h.mapped, h.div, h.rel
 	if h.hasFmt {
-		switch h.fmt.verb {
-		case 's':
-		case 'd':
-			if !numeric(n) && n.kind != kInt128 && n.mapped == nil {
-				return bad("fmt="+string(h.fmt.verb), "value is not a number (use %s)")
-			}
-		default:
-			if !numeric(n) {
-				return bad("fmt=%"+string(h.fmt.verb), "value is not a number (use %s)")
-			}
+		if err := checkVerb(n, h.fmt.verb); err != nil {
+			return bad("fmt", err.Error())
+		}
+	}
+	if h.fmtIf != "" {
+		if err := checkVerb(n, h.fmtAlt.verb); err != nil {
+			return bad("fmt_if", err.Error())
 		}
 	}
 	if h.sel != "" && n.kind != kUnion {
 		return bad("select", "member is not a union")
+	}
+	return nil
+}
+
+// checkVerb reports whether a fmt verb can render node n.
+func checkVerb(n *node, verb byte) error {
+	switch verb {
+	case 's':
+	case 'd':
+		if !numeric(n) && n.kind != kInt128 && n.mapped == nil {
+			return errors.New("%d: value is not a number (use %s)")
+		}
+	default:
+		if !numeric(n) {
+			return fmt.Errorf("%%%c: value is not a number (use %%s)", verb)
+		}
 	}
 	return nil
 }

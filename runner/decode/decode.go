@@ -29,12 +29,19 @@ var (
 
 // Options configure a Plan.
 type Options struct {
-	// Flag reports the value of a bool global, for `show=GLOBAL` hints; nil means all false.
+	// Flag reports the value of a bool global, for the `show=`, `fmt_if=`, `time=`,
+	// `time_utc=` and `csv=` hints; nil means all false.
 	// It is called during Compile only.
 	Flag func(name string) bool
 	// Time is the clock used for the TIME column; nil means time.Now.
 	Time func() time.Time
+	// ReadFile reads the file of a file=PATH hint (a path under FilePrefix) each time a
+	// line is rendered; nil renders such members empty (decode itself reads no files).
+	ReadFile func(path string) ([]byte, error)
 }
+
+// FilePrefix is where the files of file= hints must be: kernel state, not user data.
+const FilePrefix = "/proc/"
 
 // Member is one explicitly placed field for [CompileMembers].
 type Member struct {
@@ -82,6 +89,7 @@ type Plan struct {
 	cols    []column
 	header  string
 	now     func() time.Time
+	csv     bool     // csv=GLOBAL is true: comma-separated cells, no padding
 	tags    []string // the struct's decl tags (stack_* layout hints are read from them)
 }
 
@@ -169,7 +177,10 @@ func (p *Plan) AppendText(dst, sample []byte) ([]byte, error) {
 		return dst, p.short(sample)
 	}
 	data := sample[:p.size]
-	if p.hinted {
+	switch {
+	case p.csv:
+		return p.appendCSV(dst, data), nil
+	case p.hinted:
 		return p.appendBCC(dst, data), nil
 	}
 	return p.appendEunomia(dst, data), nil

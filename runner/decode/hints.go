@@ -17,6 +17,8 @@ type hints struct {
 	name   string
 	hasFmt bool
 	fmt    fmtSpec
+	fmtIf  string  // fmt_if=GLOBAL:FMT: the bool global that switches to fmtAlt
+	fmtAlt fmtSpec // the alternate cell format
 	order  int
 	hasOrd bool
 	hide   bool
@@ -25,7 +27,8 @@ type hints struct {
 	hasSep bool
 	sel    string
 	cases  []string
-	format string // "ipv4", "ipv6", "hex", "cstring", "flags", "enum"
+	format string // "ipv4", "ipv6", "hex", "cstring", "flags", "enum", "file" (file=PATH)
+	file   string // file=PATH: the file shown instead of the member's bytes
 	mapped []mapEntry
 	div    float64
 	rel    bool
@@ -72,6 +75,15 @@ var memberHints = map[string]memberHint{
 		h.hasFmt = true
 		return err
 	}},
+	"fmt_if": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+		global, f, ok := strings.Cut(v, ":")
+		if !ok || !isIdent(global) {
+			return errors.New("want GLOBAL:%[-][width][.prec]verb")
+		}
+		h.fmtIf = global
+		h.fmtAlt, err = parseFmt(f)
+		return err
+	}},
 	"order": {arg: argRequired, column: true, set: func(h *hints, v string) error {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
@@ -95,6 +107,9 @@ var memberHints = map[string]memberHint{
 	"format": {arg: argRequired, set: func(h *hints, v string) error {
 		switch v {
 		case "ipv4", "ipv6", "hex", "cstring", "flags", "enum":
+			if h.format != "" {
+				return errors.New("cannot be combined with file=")
+			}
 			h.format = v
 			return nil
 		}
@@ -110,6 +125,18 @@ var memberHints = map[string]memberHint{
 			return errors.New("want a non-zero number")
 		}
 		h.div = d
+		return nil
+	}},
+	// file=PATH renders a file of /proc read when the line is printed (bcc's oomkill
+	// loadavg) instead of the member's bytes.
+	"file": {arg: argRequired, set: func(h *hints, v string) error {
+		if !strings.HasPrefix(v, FilePrefix) || strings.Contains(v, "/../") || strings.HasSuffix(v, "/..") {
+			return fmt.Errorf("want a path under %s", FilePrefix)
+		}
+		if h.format != "" {
+			return errors.New("cannot be combined with format=")
+		}
+		h.format, h.file = "file", v
 		return nil
 	}},
 	"rel":   {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
@@ -198,7 +225,7 @@ func parseMemberHints(tags []string, what string) (*hints, error) {
 // any reports whether h holds at least one hint.
 func (h *hints) any() bool { return len(h.raw) > 0 }
 
-// clockHints are the struct hints that shape the wall-clock TIME column of a hinted plan.
+// clockHints are the struct hints of a hinted plan: the wall-clock TIME column and CSV.
 type clockHints struct {
 	off    bool    // time=off
 	show   string  // time=GLOBAL: shown only when the bool global is true
@@ -207,8 +234,12 @@ type clockHints struct {
 	name   string // time_name=TEXT: header (default TIME); %Z is the zone (UTC or local)
 	prec   int    // time_prec=N: digits of fractional seconds (0-9)
 	utc    string // time_utc=GLOBAL: UTC instead of local time when the bool global is true
+	csv    string // csv=GLOBAL: comma-separated cells when the bool global is true
 	header string // header=TEXT: the text header line instead of the column names
 }
+
+// structHintKeys lists the struct hints for error messages.
+const structHintKeys = "time=, time_fmt=, time_name=, time_prec=, time_utc=, header= or csv="
 
 // parseStructHints parses the ecli: tags on the exported struct itself; n counts them.
 func parseStructHints(tags []string, what string) (ch clockHints, n int, err error) {
@@ -230,7 +261,7 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 			continue
 		}
 		if val == "" {
-			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec=, time_utc= or header=)")
+			return ch, 0, bad("unknown struct hint (want %s)", structHintKeys)
 		}
 		switch key {
 		case "time":
@@ -265,8 +296,13 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 				return ch, 0, bad("want the name of a bool global")
 			}
 			ch.utc = val
+		case "csv":
+			if !isIdent(val) {
+				return ch, 0, bad("want the name of a bool global")
+			}
+			ch.csv = val
 		default:
-			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec=, time_utc= or header=)")
+			return ch, 0, bad("unknown struct hint (want %s)", structHintKeys)
 		}
 	}
 	return ch, n, nil
@@ -397,7 +433,10 @@ func (f fmtSpec) literal() bool { return f.pre != "" || f.post != "" }
 
 // cond is a show= condition: bool globals that must all be true, a leading ! negating one
 // (show=targ_latency&!targ_ms).
-type cond []condTerm
+// cond is a show= condition: alternatives joined by "|", each a conjunction of terms
+// joined by "&", each term a bool global, "!" negating it. It holds when one alternative
+// holds.
+type cond [][]condTerm
 
 type condTerm struct {
 	name string
@@ -406,23 +445,33 @@ type condTerm struct {
 
 func parseCond(s string) (cond, error) {
 	var c cond
-	for _, t := range strings.Split(s, "&") {
-		name, neg := strings.CutPrefix(t, "!")
-		if !isIdent(name) {
-			return nil, fmt.Errorf("want GLOBAL, !GLOBAL or GLOBAL&!GLOBAL... (bool globals), not %q", t)
+	for _, alt := range strings.Split(s, "|") {
+		var conj []condTerm
+		for _, t := range strings.Split(alt, "&") {
+			name, neg := strings.CutPrefix(t, "!")
+			if !isIdent(name) {
+				return nil, fmt.Errorf("want GLOBAL, !GLOBAL, GLOBAL&!GLOBAL... or alternatives of those joined by | (bool globals), not %q", t)
+			}
+			conj = append(conj, condTerm{name, neg})
 		}
-		c = append(c, condTerm{name, neg})
+		c = append(c, conj)
 	}
 	return c, nil
 }
 
 // holds evaluates c with flag (nil: every global false).
 func (c cond) holds(flag func(string) bool) bool {
-	for _, t := range c {
-		v := flag != nil && flag(t.name)
-		if v == t.neg {
-			return false
+	for _, conj := range c {
+		all := true
+		for _, t := range conj {
+			if v := flag != nil && flag(t.name); v == t.neg {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
 		}
 	}
-	return true
+	return false
 }

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -265,6 +266,8 @@ func appendFormatted(dst []byte, n *node, d []byte) []byte {
 		return appendFlags(dst, n, readUint(n, d))
 	case "enum":
 		return appendEnumName(dst, n, readUint(n, d))
+	case "file":
+		return appendTextString(dst, n.fileLine())
 	case "ipv4":
 		return netip.AddrFrom4([4]byte(d[:4])).AppendTo(dst)
 	case "ipv6":
@@ -282,6 +285,9 @@ func appendFormatted(dst []byte, n *node, d []byte) []byte {
 func appendJSON(dst []byte, n *node, d []byte) []byte {
 	if n.format == "cstring" {
 		return appendJSONString(dst, cstr(d[:n.size]))
+	}
+	if n.format == "file" {
+		return appendJSONString(dst, n.fileLine())
 	}
 	if n.format != "" {
 		dst = append(dst, '"')
@@ -814,4 +820,82 @@ func (p *Plan) appendBCC(dst, data []byte) []byte {
 		dst = p.appendCell(dst, data, col.member, col.spec, i == len(p.cols)-1)
 	}
 	return dst
+}
+
+// appendCSV renders a row as comma-separated values: the TIME column (when shown) and each
+// cell unpadded and untruncated, floats with their fmt precision, a cell holding a comma, a
+// double quote or a line break quoted as RFC 4180 says.
+func (p *Plan) appendCSV(dst, data []byte) []byte {
+	if p.timeCol {
+		dst = p.clk.appendTime(dst, p.clock())
+	}
+	for i, col := range p.cols {
+		if i > 0 || p.timeCol {
+			dst = append(dst, ',')
+		}
+		spec := fmtSpec{verb: col.spec.verb, prec: col.spec.prec}
+		if spec.verb == 's' {
+			spec.prec = -1
+		}
+		start := len(dst)
+		dst = p.appendCell(dst, data, col.member, spec, true)
+		dst = quoteCSV(dst, start)
+	}
+	return dst
+}
+
+// appendCSVCell appends s as one CSV cell; start is len(dst).
+func appendCSVCell(dst []byte, start int, s []byte) []byte {
+	return quoteCSV(append(dst, s...), start)
+}
+
+// quoteCSV quotes the cell dst[start:] in place when it holds a comma, a double quote or a
+// line break (text cells escape line breaks already), doubling its double quotes.
+func quoteCSV(dst []byte, start int) []byte {
+	quotes, need := 0, false
+	for _, c := range dst[start:] {
+		switch c {
+		case '"':
+			quotes++
+			need = true
+		case ',', '\n', '\r':
+			need = true
+		}
+	}
+	if !need {
+		return dst
+	}
+	end := len(dst)
+	for range quotes + 2 {
+		dst = append(dst, 0)
+	}
+	// Fill from the back so no byte is overwritten before it is moved.
+	w := len(dst) - 1
+	dst[w] = '"'
+	for r := end - 1; r >= start; r-- {
+		w--
+		dst[w] = dst[r]
+		if dst[r] == '"' {
+			w--
+			dst[w] = '"'
+		}
+	}
+	dst[start] = '"'
+	return dst
+}
+
+// fileLine is the first line of a file= hint's file, without trailing white space; empty
+// when there is no reader or the file cannot be read.
+func (n *node) fileLine() []byte {
+	if n.read == nil {
+		return nil
+	}
+	b, err := n.read(n.file)
+	if err != nil {
+		return nil
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return bytes.TrimRight(b, " \t\r")
 }

@@ -20,11 +20,15 @@ import (
 )
 
 // Main is a tool test package's TestMain; it does not return. With HelperEnv set the process
-// is a client started by StartHelper or HelperCommand: it connects once and exits. Otherwise
+// is a client started by StartHelper or HelperCommand: it connects once and exits; with
+// OOMEnv set it allocates until the OOM killer kills it (OOMChild). Otherwise
 // it runs the tests with testutils.Main, so that Ecli can build the ecli binary.
 func Main(m *testing.M) {
 	if addr := os.Getenv(HelperEnv); addr != "" {
 		os.Exit(helperConnect(addr))
+	}
+	if dir := os.Getenv(OOMEnv); dir != "" {
+		os.Exit(oomChild(dir))
 	}
 	testutils.Main(m)
 }
