@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -139,7 +140,7 @@ func runPackage(ctx context.Context, pkg *runner.Package, load runner.LoadOption
 		return err
 	}
 	diag := func(msg string) { fmt.Fprintf(stderr, "ecli: %s\n", msg) }
-	ro := runner.RunOptions{Out: out, Format: opts.format.format(), Diag: diag}
+	ro := runner.RunOptions{Out: out, Format: opts.format.format(), Diag: diag, LineBuffered: writesToTerminal(out)}
 	if ln != nil {
 		srv, obs, err := serveMetrics(ln, inst, &opts.metrics, diag)
 		if err != nil {
@@ -153,4 +154,11 @@ func runPackage(ctx context.Context, pkg *runner.Package, load runner.LoadOption
 		return err
 	}
 	return inst.Close()
+}
+
+// writesToTerminal reports whether out is a terminal: events are then written line by line
+// instead of in batches.
+func writesToTerminal(out io.Writer) bool {
+	f, ok := out.(*os.File)
+	return ok && isTerminal(f)
 }

@@ -23,6 +23,41 @@ func BenchmarkStartup(b *testing.B) {
 			}
 		}
 	})
+	b.Run("kernel-btf", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := kernelBTF(""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	p, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("load+close", func(b *testing.B) {
+		for b.Loop() {
+			inst, err := Load(p, LoadOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			inst.Close()
+		}
+	})
+	b.Run("attach+detach", func(b *testing.B) {
+		inst, err := Load(p, LoadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer inst.Close()
+		for b.Loop() {
+			if err := inst.Attach(AttachOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			inst.detach()
+			b.StartTimer()
+		}
+	})
 	b.Run("parse+load+attach+close", func(b *testing.B) {
 		for b.Loop() {
 			p, err := Parse(data)

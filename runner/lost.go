@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf/btf"
@@ -37,8 +38,35 @@ func (p *Package) lostCounters() []*lostCounter {
 	return out
 }
 
+// lostTally counts a run's lost events: total is every loss reported so far; perf is what
+// perf buffers reported as lost records, of which perfSeen were reported.
+type lostTally struct {
+	total    atomic.Uint64
+	perf     atomic.Uint64
+	perfSeen uint64
+	observer Observer // told about every loss (metrics); may be nil
+}
+
+// add counts n lost events.
+func (l *lostTally) add(n uint64) {
+	l.total.Add(n)
+	if l.observer != nil {
+		l.observer.Lost(n)
+	}
+}
+
+// checkPerf reports the perf buffers' losses since the last check.
+func (l *lostTally) checkPerf(diag func(string)) {
+	if n := l.perf.Load(); n > l.perfSeen {
+		l.add(n - l.perfSeen)
+		diag(fmt.Sprintf("lost %d events (a perf buffer was full)", n-l.perfSeen))
+		l.perfSeen = n
+	}
+}
+
 // checkLost reads every lost counter and reports the ones that grew.
-func (i *Instance) checkLost(counters []*lostCounter, lost func(uint64), diag func(string)) {
+func (i *Instance) checkLost(counters []*lostCounter, lost *lostTally, diag func(string)) {
+	lost.checkPerf(diag)
 	for _, c := range counters {
 		m := i.coll.Maps[c.section]
 		if m == nil {
@@ -53,19 +81,17 @@ func (i *Instance) checkLost(counters []*lostCounter, lost func(uint64), diag fu
 			continue
 		}
 		if v > c.last {
-			lost(v - c.last)
+			lost.add(v - c.last)
 			diag(fmt.Sprintf("lost %d events (the program counted them in %s)", v-c.last, c.name))
 			c.last = v
 		}
 	}
 }
 
-// watchLost polls the lost counters every interval until done is closed, then once more.
-func (i *Instance) watchLost(done <-chan struct{}, interval time.Duration, lost func(uint64), diag func(string)) {
+// watchLost reports lost events (the lost counters, perf buffers' lost records) every
+// interval until done is closed, then once more.
+func (i *Instance) watchLost(done <-chan struct{}, interval time.Duration, lost *lostTally, diag func(string)) {
 	counters := i.pkg.lostCounters()
-	if len(counters) == 0 {
-		return
-	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -41,13 +40,16 @@ type RunOptions struct {
 	Ready func()
 	// Observer, if set, is told about events, losses and map clearing (for metrics).
 	Observer Observer
+	// LineBuffered writes every event's line at once (set it when Out is a terminal);
+	// otherwise lines are written in batches (see stream.go for the bounds).
+	LineBuffered bool
 }
 
 const (
 	// perfPagesPerCPU is the size of each CPU's perf event buffer, in pages.
 	perfPagesPerCPU = 64
-	// lineBufSize is the starting capacity of the buffer an output line is decoded into;
-	// it grows for longer lines and is reused between events.
+	// lineBufSize is the room a reader's output buffer has beyond batchSize, for the
+	// line that fills it; the buffer grows for longer lines and is reused.
 	lineBufSize = 512
 	// lostPollInterval is how often the ecli:lost counters are read during a run.
 	lostPollInterval = time.Second
@@ -66,6 +68,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer i.clock.reset()
 	if d, ok := i.values.Role(RoleDuration); ok && i.durationRounds() == 0 {
 		// An option with role duration ends the run as Ctrl-C would.
 		var stop context.CancelFunc
@@ -74,13 +77,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	}
 	// A failed write (full disk, closed pipe) stops the run: events must not vanish.
 	w := &lockedWriter{w: opts.Out, fail: cancel}
-	var lost atomic.Uint64
-	addLost := func(n uint64) {
-		lost.Add(n)
-		if opts.Observer != nil {
-			opts.Observer.Lost(n)
-		}
-	}
+	lost := lostTally{observer: opts.Observer}
 	var closers []func() error
 	defer func() {
 		for _, c := range closers {
@@ -96,7 +93,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 		if sym == nil && (e.stacks || e.meta.StackTrace != nil) {
 			sym = newSymbols(opts.Diag)
 		}
-		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, addLost, sym)
+		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, &lost, sym)
 		if err != nil {
 			return err
 		}
@@ -108,8 +105,8 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 	if len(i.outputs) == 0 {
 		opts.Diag("this package exports no events or maps; running until interrupted")
 	}
-	err := i.runReaders(ctx, cancel, readers, opts, addLost)
-	if n := lost.Load(); n > 0 {
+	err := i.runReaders(ctx, cancel, readers, opts, &lost)
+	if n := lost.total.Load(); n > 0 {
 		opts.Diag(fmt.Sprintf("lost %d events in total", n))
 	}
 	if err != nil {
@@ -120,7 +117,7 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 
 // openOutput writes an output's text header and opens its reader. It returns the loop
 // that reads the output until ctx is done, and what to close afterwards (or nil).
-func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost func(uint64), sym *symbols) (func() error, func() error, error) {
+func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost *lostTally, sym *symbols) (func() error, func() error, error) {
 	m := i.coll.Maps[e.name]
 	if m == nil {
 		return nil, nil, fmt.Errorf("running: map %s not loaded", e.name)
@@ -163,20 +160,20 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening ring buffer %s: %w", e.name, err)
 		}
-		return func() error { return pollRing(ctx, rd, e, trace, w, opts) }, rd.Close, nil
+		return func() error { return stream(ctx, &ringRecords{Reader: rd}, e, trace, w, i.clock, opts) }, rd.Close, nil
 	case e.specMap.Type == ebpf.PerfEventArray:
 		rd, err := perf.NewReader(m, perfPagesPerCPU*os.Getpagesize())
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening perf buffer %s: %w", e.name, err)
 		}
-		return func() error { return pollPerf(ctx, rd, e, trace, w, opts, lost) }, rd.Close, nil
+		return func() error { return stream(ctx, &perfRecords{Reader: rd, lost: lost}, e, trace, w, i.clock, opts) }, rd.Close, nil
 	}
 	return nil, nil, fmt.Errorf("running: map %s is neither sampled nor a ring or perf buffer", e.name)
 }
 
 // runReaders runs every reader and the lost-counter watch until ctx is done (or a reader
 // fails, which cancels the run), and returns the first reader's error.
-func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, readers []func() error, opts RunOptions, lost func(uint64)) error {
+func (i *Instance) runReaders(ctx context.Context, cancel context.CancelFunc, readers []func() error, opts RunOptions, lost *lostTally) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(readers))
 	for _, read := range readers {
@@ -250,71 +247,5 @@ func (l *lockedWriter) write(b []byte) {
 		if l.fail != nil {
 			l.fail()
 		}
-	}
-}
-
-// emit decodes one sample and writes it as a line; buf is reused between events. trace,
-// when set, renders the text of a stack_trace interpreter.
-func emit(e *exporter, trace *decode.StackTrace, sample []byte, buf *[]byte, w *lockedWriter, opts RunOptions) {
-	var err error
-	b := (*buf)[:0]
-	switch {
-	case trace != nil && opts.Format == Text:
-		b, err = trace.AppendText(b, sample)
-	case opts.Format == JSON:
-		b, err = e.plan.AppendJSON(b, sample)
-	default:
-		b, err = e.plan.AppendText(b, sample)
-	}
-	if opts.Observer != nil {
-		opts.Observer.Event(e.name, err == nil)
-	}
-	if err != nil {
-		opts.Diag(fmt.Sprintf("dropping an event from %s: %v", e.name, err))
-		return
-	}
-	if len(b) > 0 {
-		b = append(b, '\n')
-		w.write(b)
-	}
-	*buf = b
-}
-
-func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, trace *decode.StackTrace, w *lockedWriter, opts RunOptions) error {
-	stop := context.AfterFunc(ctx, func() { rd.Close() })
-	defer stop()
-	defer rd.Close()
-	var rec ringbuf.Record
-	buf := make([]byte, 0, lineBufSize)
-	for {
-		if err := rd.ReadInto(&rec); err != nil {
-			if errors.Is(err, ringbuf.ErrClosed) || ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("reading ring buffer %s: %w", e.name, err)
-		}
-		emit(e, trace, rec.RawSample, &buf, w, opts)
-	}
-}
-
-func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, trace *decode.StackTrace, w *lockedWriter, opts RunOptions, lost func(uint64)) error {
-	stop := context.AfterFunc(ctx, func() { rd.Close() })
-	defer stop()
-	defer rd.Close()
-	var rec perf.Record
-	buf := make([]byte, 0, lineBufSize)
-	for {
-		if err := rd.ReadInto(&rec); err != nil {
-			if errors.Is(err, perf.ErrClosed) || ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("reading perf buffer %s: %w", e.name, err)
-		}
-		if rec.LostSamples > 0 {
-			lost(rec.LostSamples)
-			opts.Diag(fmt.Sprintf("lost %d events on CPU #%d", rec.LostSamples, rec.CPU))
-			continue
-		}
-		emit(e, trace, rec.RawSample, &buf, w, opts)
 	}
 }

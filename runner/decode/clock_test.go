@@ -66,3 +66,43 @@ func TestClockColumnBadHints(t *testing.T) {
 		}
 	}
 }
+
+// TestClockColumnEverySecond: the TIME column's text is formatted once per second and
+// follows the clock across seconds, hours, a zone change and a clock set back.
+func TestClockColumnEverySecond(t *testing.T) {
+	zone := time.FixedZone("XST", 3600)
+	base := time.Date(2024, 1, 2, 3, 59, 59, 100_000_000, zone)
+	times := []time.Time{
+		base,
+		base.Add(800 * time.Millisecond),
+		base.Add(900 * time.Millisecond), // next second, next hour
+		base.Add(900 * time.Millisecond).In(time.FixedZone("YST", 7200)),
+		base.Add(-time.Hour),
+	}
+	want := []string{"03:59:59.100", "03:59:59.900", "04:00:00.000", "05:00:00.000", "02:59:59.100"}
+	i := 0
+	clock := func() time.Time { return times[i] }
+	for _, hints := range [][]string{{"time_prec=3", "time_fmt=%-13s"}, nil} {
+		typ := &btf.Struct{Name: "ev", Size: 4, Tags: tag(hints...), Members: []btf.Member{mem("pid", tU32, 0, tag("name=PID")...)}}
+		if hints == nil {
+			typ.Members[0].Tags = nil // eunomia's layout: TIME, then the fields
+		}
+		p, err := Compile(roundTrip(t, typ), Options{Time: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i = range times {
+			line, err := p.AppendText(nil, make([]byte, 4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := want[i]
+			if hints == nil {
+				w = w[:8]
+			}
+			if string(line[:len(w)]) != w {
+				t.Errorf("%v at %v: line %q, want it to start with %q", hints, times[i], line, w)
+			}
+		}
+	}
+}

@@ -242,4 +242,6 @@ type clockColumn struct {
 	prec int
 	utc  bool
 	glue bool // time_fmt given: no space after the cell
+	// second caches the text of the last second printed.
+	second secondText
 }

@@ -736,10 +736,29 @@ func appendClock(dst []byte, h, m, s int) []byte {
 		byte('0'+s/10), byte('0'+s%10))
 }
 
+// secondText is HH:MM:SS of one second of the wall clock, which is all the TIME column
+// needs to compute once per second: within one Location, the second since the epoch
+// determines the wall-clock second (zone offsets change on a second's boundary).
+type secondText struct {
+	unix  int64
+	loc   *time.Location
+	text  [8]byte
+	valid bool
+}
+
+// appendClock appends t as HH:MM:SS, formatting it only when its second changed.
+func (c *secondText) appendClock(dst []byte, t time.Time) []byte {
+	if u, loc := t.Unix(), t.Location(); !c.valid || u != c.unix || loc != c.loc {
+		h, m, s := t.Clock()
+		c.unix, c.loc, c.valid = u, loc, true
+		c.text = [8]byte(appendClock(c.text[:0], h, m, s))
+	}
+	return append(dst, c.text[:]...)
+}
+
 // appendTime appends t as HH:MM:SS with prec digits of fractional seconds.
 func (c *clockColumn) appendTime(dst []byte, t time.Time) []byte {
-	h, m, s := t.Clock()
-	dst = appendClock(dst, h, m, s)
+	dst = c.second.appendClock(dst, t)
 	if c.prec > 0 {
 		frac := t.Nanosecond()
 		for i := c.prec; i < 9; i++ {
@@ -769,8 +788,7 @@ func (c *clockColumn) glued() bool { return c.glue }
 // appendEunomia renders a row like eunomia's plain-text output.
 func (p *Plan) appendEunomia(dst, data []byte) []byte {
 	start := len(dst)
-	h, m, s := p.clock().Clock()
-	dst = appendClock(dst, h, m, s)
+	dst = p.clk.second.appendClock(dst, p.clock())
 	dst = append(dst, ' ')
 	for _, col := range p.cols {
 		if n := len(dst) - start; n < col.start {
