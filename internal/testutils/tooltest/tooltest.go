@@ -37,6 +37,9 @@ func Main(m *testing.M, tool string) {
 	if addr := os.Getenv(HelperEnv); addr != "" {
 		os.Exit(helperConnect(addr))
 	}
+	if mode := os.Getenv(ProcEnv); mode != "" {
+		os.Exit(helperProc(mode))
+	}
 	code := func() int {
 		if os.Geteuid() != 0 {
 			return m.Run()
