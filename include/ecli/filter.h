@@ -6,7 +6,9 @@
  *   ecli_port_in_list()        a "-P 80,443"-style comma-separated port list
  *   ecli_pid_wanted()          -p PID (process id, i.e. tgid) / -t TID / -u UID style filters
  *
- * Needs vmlinux.h, bpf_helpers.h, bpf_core_read.h and ecli/ecli.h before it. */
+ * Needs vmlinux.h, bpf_helpers.h, bpf_core_read.h and ecli/ecli.h before it. A tool without
+ * bcc's container flags defines ECLI_NO_CONTAINER_FILTER before including it: the
+ * --cgroupmap/--mntnsmap globals and their maps are then left out. */
 #ifndef __ECLI_FILTER_H
 #define __ECLI_FILTER_H
 
@@ -14,6 +16,7 @@
 #define ECLI_PATH_LEN 256
 #endif
 
+#ifndef ECLI_NO_CONTAINER_FILTER
 /* bcc's container filters: the runner replaces cgroupset / mount_ns_set with the hash maps
  * pinned at these paths (cmdarg pinned_map); a non-empty path turns the filter on. */
 const volatile char cgroupmap[ECLI_PATH_LEN] ECLI("long=cgroupmap") ECLI("metavar=PATH")
@@ -59,6 +62,7 @@ static __always_inline bool ecli_container_filtered(void)
 	}
 	return false;
 }
+#endif /* ECLI_NO_CONTAINER_FILTER */
 
 /* ecli_port_in_list reports whether port is in the comma-separated decimal list (any
  * non-digit separates; an empty list matches every port). len is the list's size. */
