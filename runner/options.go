@@ -586,6 +586,5 @@ func (p *Package) applyValues(spec *ebpf.CollectionSpec, v *Values) error {
 	return nil
 }
 
-
 // typeString renders a BTF type as a C type string (decode.CTypeName).
 func typeString(t btf.Type) string { return decode.CTypeName(t) }
