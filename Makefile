@@ -36,6 +36,7 @@ lint: ## gofmt + go vet
 bench: ## benchmarks (decoder; see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./runner/decode/
 	$(GO) test -run '^$$' -bench Startup -benchmem -benchtime 5x ./runner/
+	$(GO) test -run '^$$' -bench StackSample -benchmem ./runner/
 
 check: lint test-privileged fuzz check-packages check-vmtest ## what CI runs (as root): everything, incl. the stock-kernel lane
 

@@ -15,6 +15,7 @@ func TestVarTagsRunnerExtensions(t *testing.T) {
 	}{
 		{[]string{"ecli:long=dns", "ecli:unsupported=needs user-space DNS parsing, a, b"}, `{"long":"dns","unsupported":"needs user-space DNS parsing, a, b"}`},
 		{[]string{"ecli:pinned_map=cgroupset", "ecli:metavar=PATH"}, `{"metavar":"PATH","pinned_map":"cgroupset"}`},
+		{[]string{"ecli:short=d", "ecli:conflicts=targ_count"}, `{"conflicts":"targ_count","short":"d"}`},
 	} {
 		extra := fields{}
 		if err := applyVarTags(&btf.Var{Name: "v", Type: arr, Tags: tc.tags}, extra); err != nil {

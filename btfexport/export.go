@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +32,8 @@ var (
 	ErrBadHint = errors.New("bad hint")
 	// ErrMissingType means a struct the header defines is not in the object's BTF.
 	ErrMissingType = errors.New("exported struct not in object BTF")
+	// ErrAmbiguousEvent means no map names the event struct and the header does not settle it.
+	ErrAmbiguousEvent = errors.New("ambiguous event struct")
 )
 
 // Options describe the object's provenance.
@@ -184,6 +185,50 @@ func Export(obj []byte, opts Options) (*Package, error) {
 	if opts.Name == "" {
 		return nil, errors.New("export: no object name given")
 	}
+	o, err := readObject(obj)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := readDocs(o, opts)
+	if err != nil {
+		return nil, err
+	}
+	objName := opts.Name + "_bpf"
+	pkg := &Package{BPFObjectSize: len(obj)}
+	pkg.Meta.EunomiaVersion = Version
+	skel := &pkg.Meta.BPFSkel
+	skel.ObjName = objName
+	skel.Doc = docs.license
+	skel.Maps = skeletonMaps(o, objName, docs.maps)
+	skel.Progs = skeletonProgs(o, docs.progs)
+	if skel.DataSections, err = dataSections(o, docs.vars); err != nil {
+		return nil, err
+	}
+	if pkg.Meta.ExportTypes, err = exportTypeList(o, opts); err != nil {
+		return nil, err
+	}
+	if err := multipleExports(o.cs, skel.Maps, o.maps, pkg); err != nil {
+		return nil, err
+	}
+	if err := verifyTypeIDs(obj, pkg.Meta.ExportTypes); err != nil {
+		return nil, err
+	}
+	if pkg.BPFObject, err = compressObject(obj); err != nil {
+		return nil, err
+	}
+	return pkg, nil
+}
+
+// object is what Export reads from a BPF ELF object: cilium/ebpf's view of it, with its maps
+// and programs in libbpf's order.
+type object struct {
+	cs    *ebpf.CollectionSpec
+	maps  []string // map names, see orderMaps
+	progs []string // program names, see orderProgs
+}
+
+// readObject parses obj as a BPF ELF object with BTF, without loading it.
+func readObject(obj []byte) (*object, error) {
 	cs, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(obj))
 	if err != nil {
 		return nil, fmt.Errorf("reading object: %w: %w", ErrBadObject, err)
@@ -199,118 +244,133 @@ func Export(obj []byte, opts Options) (*Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading object symbols: %w: %w", ErrBadObject, err)
 	}
+	return &object{cs: cs, maps: orderMaps(cs, ef, syms), progs: orderProgs(cs, syms)}, nil
+}
 
-	objName := opts.Name + "_bpf"
-	var docs []docBlock
-	if opts.Source != nil {
-		docs, err = scanDocComments(nameOr(opts.SourceName, "source"), opts.Source)
-		if err != nil {
-			return nil, fmt.Errorf("reading doc comments: %w: %w", ErrBadHint, err)
-		}
+// objectDocs are the doc-comment keys of the source, by what they document.
+type objectDocs struct {
+	maps, progs, vars map[string]fields // by map, program and global name
+	license           fields            // the comment above LICENSE: bpf_skel.doc
+}
+
+// readDocs scans opts.Source for doc comments and attaches each to the map, program,
+// global or LICENSE it documents; @sample and @cmdarg must be JSON objects.
+func readDocs(o *object, opts Options) (objectDocs, error) {
+	docs := objectDocs{maps: map[string]fields{}, progs: map[string]fields{}, vars: map[string]fields{}}
+	if opts.Source == nil {
+		return docs, nil
 	}
-
-	maps := orderMaps(cs, ef, syms)
-	progs := orderProgs(cs, syms)
-
-	// Attach doc comments to maps, programs, variables and LICENSE.
-	mapDocs, progDocs, varDocs := map[string]fields{}, map[string]fields{}, map[string]fields{}
-	var doc fields
+	blocks, err := scanDocComments(nameOr(opts.SourceName, "source"), opts.Source)
+	if err != nil {
+		return objectDocs{}, fmt.Errorf("reading doc comments: %w: %w", ErrBadHint, err)
+	}
+	cs := o.cs
 	isUserMap := func(s string) bool { m, ok := cs.Maps[s]; return ok && !isInternal(s) && m != nil }
 	isProg := func(s string) bool { _, ok := cs.Programs[s]; return ok }
 	isVar := func(s string) bool { _, ok := cs.Variables[s]; return ok }
-	for _, b := range docs {
+	isLicense := func(s string) bool { return s == "LICENSE" }
+	for _, b := range blocks {
 		if b.mapDef {
 			if n := b.target(isUserMap, false); n != "" {
-				mapDocs[n] = merge(mapDocs[n], b.keys)
+				docs.maps[n] = merge(docs.maps[n], b.keys)
 			}
 			continue
 		}
 		if n := b.target(isProg, false); n != "" {
-			progDocs[n] = merge(progDocs[n], b.keys)
-		} else if n := b.target(func(s string) bool { return s == "LICENSE" }, true); n != "" {
-			doc = merge(doc, b.keys)
+			docs.progs[n] = merge(docs.progs[n], b.keys)
+		} else if n := b.target(isLicense, true); n != "" {
+			docs.license = merge(docs.license, b.keys)
 		} else if n := b.target(isVar, true); n != "" {
-			varDocs[n] = merge(varDocs[n], b.keys)
+			docs.vars[n] = merge(docs.vars[n], b.keys)
 		}
 	}
-	for n, k := range mapDocs {
+	for n, k := range docs.maps {
 		if err := wantObject(k, "sample", "map "+n); err != nil {
-			return nil, err
+			return objectDocs{}, err
 		}
 	}
-	for n, k := range varDocs {
+	for n, k := range docs.vars {
 		if err := wantObject(k, "cmdarg", "global "+n); err != nil {
-			return nil, err
+			return objectDocs{}, err
 		}
 	}
+	return docs, nil
+}
 
-	pkg := &Package{BPFObjectSize: len(obj)}
-	pkg.Meta.EunomiaVersion = Version
-	skel := &pkg.Meta.BPFSkel
-	skel.ObjName = objName
-	skel.Doc = doc
-	skel.Maps = []Map{}
-	skel.Progs = []Prog{}
-	skel.DataSections = []DataSection{}
-
-	for _, name := range maps {
-		m := Map{Name: name, Ident: name, Extra: mapDocs[name]}
+// skeletonMaps lists the object's maps for bpf_skel.maps; internal maps get libbpf's names.
+func skeletonMaps(o *object, objName string, docs map[string]fields) []Map {
+	out := []Map{}
+	for _, name := range o.maps {
+		m := Map{Name: name, Ident: name, Extra: docs[name]}
 		if isInternal(name) {
 			m.Name = libbpfInternalName(objName, name)
 			m.Ident = skelIdent(name)
 			m.Mmaped = true
 		}
-		skel.Maps = append(skel.Maps, m)
+		out = append(out, m)
 	}
-	for _, name := range progs {
-		skel.Progs = append(skel.Progs, Prog{Name: name, Attach: cs.Programs[name].SectionName, Extra: progDocs[name]})
+	return out
+}
+
+// skeletonProgs lists the object's programs for bpf_skel.progs.
+func skeletonProgs(o *object, docs map[string]fields) []Prog {
+	out := []Prog{}
+	for _, name := range o.progs {
+		out = append(out, Prog{Name: name, Attach: o.cs.Programs[name].SectionName, Extra: docs[name]})
 	}
-	for _, name := range maps {
-		ds, ok := cs.Maps[name].Value.(*btf.Datasec)
+	return out
+}
+
+// dataSections lists the global variables of every internal map that has any.
+func dataSections(o *object, docs map[string]fields) ([]DataSection, error) {
+	out := []DataSection{}
+	for _, name := range o.maps {
+		ds, ok := o.cs.Maps[name].Value.(*btf.Datasec)
 		if !ok || !isInternal(name) {
 			continue
 		}
-		sec, err := dataSection(name, ds, varDocs)
+		sec, err := dataSection(name, ds, docs)
 		if err != nil {
 			return nil, err
 		}
 		if len(sec.Variables) > 0 {
-			skel.DataSections = append(skel.DataSections, sec)
+			out = append(out, sec)
 		}
 	}
+	return out, nil
+}
 
-	exports, err := exportTypes(cs, maps, opts)
+// exportTypeList builds export_types from the structs exportTypes picks.
+func exportTypeList(o *object, opts Options) ([]ExportType, error) {
+	structs, err := exportTypes(o.cs, o.maps, opts)
 	if err != nil {
 		return nil, err
 	}
-	pkg.Meta.ExportTypes = []ExportType{}
-	for _, t := range exports {
-		et, err := exportType(cs.Types, t)
+	out := []ExportType{}
+	for _, s := range structs {
+		et, err := exportType(o.cs.Types, s)
 		if err != nil {
 			return nil, err
 		}
-		pkg.Meta.ExportTypes = append(pkg.Meta.ExportTypes, et)
+		out = append(out, et)
 	}
-	if err := multipleExports(cs, skel.Maps, maps, pkg); err != nil {
-		return nil, err
-	}
-	if err := verifyTypeIDs(obj, pkg.Meta.ExportTypes); err != nil {
-		return nil, err
-	}
+	return out, nil
+}
 
+// compressObject is bpf_object: obj compressed with zlib at CompressionLevel, in base64.
+func compressObject(obj []byte) (string, error) {
 	var z bytes.Buffer
 	zw, err := zlib.NewWriterLevel(&z, CompressionLevel)
 	if err != nil {
-		return nil, fmt.Errorf("compressing object: %w", err)
+		return "", fmt.Errorf("compressing object: %w", err)
 	}
 	if _, err := zw.Write(obj); err != nil {
-		return nil, fmt.Errorf("compressing object: %w", err)
+		return "", fmt.Errorf("compressing object: %w", err)
 	}
 	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("compressing object: %w", err)
+		return "", fmt.Errorf("compressing object: %w", err)
 	}
-	pkg.BPFObject = base64.StdEncoding.EncodeToString(z.Bytes())
-	return pkg, nil
+	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
 }
 
 func nameOr(s, def string) string {
@@ -528,7 +588,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 				return bad("want one character")
 			}
 			cmd[key] = jsonString(val)
-		case "long", "help", "metavar", "unsupported", "pinned_map":
+		case "long", "help", "metavar", "unsupported", "pinned_map", "max_entries", "conflicts":
 			if !hasVal || val == "" {
 				return bad("want a value")
 			}
@@ -549,10 +609,10 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			cmd[key] = json.RawMessage(pos)
 		case "role":
 			switch val {
-			case "duration", "interval", "count":
+			case "duration", "interval", "count", "rows", "perf_freq", "perf_period":
 				cmd[key] = jsonString(val)
 			default:
-				return bad("want duration, interval or count")
+				return bad("want duration, interval, count, rows, perf_freq or perf_period")
 			}
 		case "scale":
 			f, err := strconv.ParseFloat(val, 64)
@@ -566,7 +626,7 @@ func applyVarTags(v *btf.Var, extra fields) error {
 			}
 			cmd[key] = jsonValue(val)
 		default:
-			return bad("unknown key (known: short, long, help, metavar, positional, role, scale, default, unsupported, pinned_map, lost)")
+			return bad("unknown key (known: short, long, help, metavar, positional, role, scale, default, unsupported, pinned_map, max_entries, conflicts, lost)")
 		}
 	}
 	if tagged || len(cmd) > 0 {
@@ -577,71 +637,6 @@ func applyVarTags(v *btf.Var, extra fields) error {
 		extra["cmdarg"] = raw
 	}
 	return nil
-}
-
-var headerStructRE = regexp.MustCompile(`struct\s+(\w+)\s*\{`)
-var cCommentRE = regexp.MustCompile(`(?s)/\*.*?\*/|//[^\n]*`)
-
-// HeaderStructs returns the names of the structs a header defines, in order, found with ecc's
-// regex `struct\s+(\w+)\s*\{` (comments are removed first).
-func HeaderStructs(header []byte) []string {
-	text := cCommentRE.ReplaceAll(header, nil)
-	var names []string
-	seen := map[string]bool{}
-	for _, m := range headerStructRE.FindAllSubmatch(text, -1) {
-		n := string(m[1])
-		if !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
-	return names
-}
-
-// exportTypes picks the exported structs: first the value types of ring buffer / perf buffer
-// maps (in map order), then the header's structs in BTF id order (ecc's rule).
-func exportTypes(cs *ebpf.CollectionSpec, maps []string, opts Options) ([]*btf.Struct, error) {
-	var out []*btf.Struct
-	seen := map[*btf.Struct]bool{}
-	for _, n := range maps {
-		m := cs.Maps[n]
-		if m.Type != ebpf.RingBuf && m.Type != ebpf.PerfEventArray || m.Value == nil {
-			continue
-		}
-		if s, ok := decode.Underlying(m.Value).(*btf.Struct); ok && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	if opts.Header == nil {
-		return out, nil
-	}
-	want := map[string]bool{}
-	for _, n := range HeaderStructs(opts.Header) {
-		want[n] = true
-	}
-	found := map[string]bool{}
-	for typ, err := range cs.Types.All() {
-		if err != nil {
-			return nil, fmt.Errorf("reading object BTF: %w: %w", ErrBadObject, err)
-		}
-		s, ok := typ.(*btf.Struct)
-		if !ok || !want[s.Name] || found[s.Name] {
-			continue
-		}
-		found[s.Name] = true
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	for _, n := range HeaderStructs(opts.Header) {
-		if !found[n] {
-			return nil, fmt.Errorf("struct %s from %s: %w (anchor it as ecc does, see docs/compile.md)",
-				n, nameOr(opts.HeaderName, "header"), ErrMissingType)
-		}
-	}
-	return out, nil
 }
 
 // multipleExports switches the package to eunomia's multiple-export mode when more than one

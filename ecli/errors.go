@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 
 	"ecli/runner"
@@ -13,26 +13,36 @@ import (
 const (
 	exitOK      = 0
 	exitFailure = 1
-	exitUsage   = 2
+	exitUsage   = 2 // bad flags, arguments or package
 )
 
-// usageError marks errors in how ecli was invoked (bad flags or arguments).
+// errTooLarge: a package source holds more than maxPackageSize bytes.
+var errTooLarge = fmt.Errorf("package larger than %d bytes", maxPackageSize)
+
+// usageError marks errors in how ecli was invoked (bad flags or arguments): exit status 2.
 type usageError struct{ err error }
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
-// exitCode prints err (with a hint where one helps) and returns the process exit code.
-func exitCode(err error) int {
+// usagef returns a usageError formatted as by fmt.Errorf (%w wraps).
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode prints err to stderr as one line (and a hint line where one helps) and returns
+// the process exit code.
+func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(os.Stderr, "ecli: %v\n", err)
+	fmt.Fprintf(stderr, "ecli: %v\n", err)
 	if h := hint(err); h != "" {
-		fmt.Fprintf(os.Stderr, "hint: %s\n", h)
+		fmt.Fprintf(stderr, "hint: %s\n", h)
 	}
-	var ue usageError
-	if errors.As(err, &ue) {
+	var ue *usageError
+	if errors.As(err, &ue) || errors.Is(err, runner.ErrBadPackage) {
+		// A package that is not one is bad input, like a bad flag.
 		return exitUsage
 	}
 	return exitFailure

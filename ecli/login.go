@@ -2,31 +2,39 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"ecli/ecli/internal/oci"
 )
 
-type loginFlags struct {
-	oci           ociFlags
+// loginOptions are the flags of `ecli login`.
+type loginOptions struct {
+	remote        remoteOptions
 	user          string
 	password      string
 	passwordStdin bool
 }
 
-var loginOpts loginFlags
+func (o *loginOptions) ApplyFlags(fs *pflag.FlagSet) {
+	o.remote.ApplyFlags(fs)
+	fs.StringVarP(&o.user, "username", "u", "", "user name")
+	fs.StringVarP(&o.password, "password", "p", "", "password (insecure: prefer --password-stdin)")
+	fs.BoolVar(&o.passwordStdin, "password-stdin", false, "read the password from standard input")
+}
 
-var loginCmd = &cobra.Command{
-	Use:   "login [flags] REGISTRY",
-	Short: "Log in to an OCI registry (stored the way docker stores it)",
-	Long: `Check a user name and password against REGISTRY (HOST[:PORT]) and store them
+func newLoginCmd() *cobra.Command {
+	var opts loginOptions
+	cmd := &cobra.Command{
+		Use:   "login [flags] REGISTRY",
+		Short: "Log in to an OCI registry (stored the way docker stores it)",
+		Long: `Check a user name and password against REGISTRY (HOST[:PORT]) and store them
 the way docker does: in the credential helper that $DOCKER_CONFIG/config.json
 (default ~/.docker/config.json) names for the registry (credHelpers, credsStore),
 else base64-encoded in that file's "auths". Logins made with docker work too.
@@ -34,25 +42,25 @@ else base64-encoded in that file's "auths". Logins made with docker work too.
 Give the password on standard input with --password-stdin; -p works but leaves
 the password in the shell history and the process list. Without -u on a
 terminal, both are asked for.`,
-	Example: `  echo "$TOKEN" | ecli login localhost:5000 -u me --password-stdin`,
-	Args:    cobra.ExactArgs(1),
-	RunE:    runLogin,
+		Example: `  echo "$TOKEN" | ecli login localhost:5000 -u me --password-stdin`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLogin(cmd, args[0], &opts)
+		},
+	}
+	opts.ApplyFlags(cmd.Flags())
+	return cmd
 }
 
-var logoutCmd = &cobra.Command{
-	Use:   "logout REGISTRY",
-	Short: "Remove the stored credentials of an OCI registry",
-	Args:  cobra.ExactArgs(1),
-	RunE:  runLogout,
-}
-
-func init() {
-	fs := loginCmd.Flags()
-	registerRemoteFlags(fs, &loginOpts.oci)
-	fs.StringVarP(&loginOpts.user, "username", "u", "", "user name")
-	fs.StringVarP(&loginOpts.password, "password", "p", "", "password (insecure: prefer --password-stdin)")
-	fs.BoolVar(&loginOpts.passwordStdin, "password-stdin", false, "read the password from standard input")
-	rootCmd.AddCommand(loginCmd, logoutCmd)
+func newLogoutCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout REGISTRY",
+		Short: "Remove the stored credentials of an OCI registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLogout(cmd, args[0])
+		},
+	}
 }
 
 // registryHost accepts HOST[:PORT], also written as a URL (https://HOST/...), as docker does.
@@ -62,54 +70,13 @@ func registryHost(s string) string {
 	return host
 }
 
-func runLogin(cmd *cobra.Command, args []string) error {
-	host := registryHost(args[0])
-	f := &loginOpts
-	stderr := cmd.ErrOrStderr()
-	user, password := f.user, f.password
-	switch {
-	case f.passwordStdin && password != "":
-		return usageError{errors.New("login: --password and --password-stdin are mutually exclusive")}
-	case f.passwordStdin:
-		if user == "" {
-			return usageError{errors.New("login: --password-stdin needs --username")}
-		}
-		b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<20))
-		if err != nil {
-			return fmt.Errorf("login: reading password from stdin: %w", err)
-		}
-		password = strings.TrimRight(string(b), "\r\n")
-	case password != "":
-		fmt.Fprintln(stderr, "WARNING! Using --password on the command line is insecure; use --password-stdin.")
+func runLogin(cmd *cobra.Command, registry string, opts *loginOptions) error {
+	host := registryHost(registry)
+	user, password, err := credentials(cmd, opts)
+	if err != nil {
+		return err
 	}
-	if user == "" || password == "" {
-		in, ok := cmd.InOrStdin().(*os.File)
-		if !ok || !isTerminal(in) {
-			return usageError{errors.New("login: give --username and --password-stdin (standard input is not a terminal to ask on)")}
-		}
-		r := bufio.NewReader(in)
-		if user == "" {
-			fmt.Fprint(stderr, "Username: ")
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return fmt.Errorf("login: reading user name: %w", err)
-			}
-			user = strings.TrimSpace(line)
-		}
-		if password == "" {
-			fmt.Fprint(stderr, "Password: ")
-			p, err := readPassword(in)
-			fmt.Fprintln(stderr)
-			if err != nil {
-				return fmt.Errorf("login: reading password: %w", err)
-			}
-			password = p
-		}
-	}
-	if user == "" || password == "" {
-		return usageError{errors.New("login: user name and password must not be empty")}
-	}
-	c, err := f.oci.client()
+	c, err := opts.remote.client(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -120,8 +87,58 @@ func runLogin(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-func runLogout(cmd *cobra.Command, args []string) error {
-	host := registryHost(args[0])
+// credentials returns the user name and password of a login: from the flags, standard
+// input (--password-stdin), else asked for on the terminal.
+func credentials(cmd *cobra.Command, f *loginOptions) (user, password string, err error) {
+	stderr := cmd.ErrOrStderr()
+	user, password = f.user, f.password
+	switch {
+	case f.passwordStdin && password != "":
+		return "", "", usagef("login: --password and --password-stdin are mutually exclusive")
+	case f.passwordStdin:
+		if user == "" {
+			return "", "", usagef("login: --password-stdin needs --username")
+		}
+		b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<20))
+		if err != nil {
+			return "", "", fmt.Errorf("login: reading password from stdin: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	case password != "":
+		fmt.Fprintln(stderr, "WARNING! Using --password on the command line is insecure; use --password-stdin.")
+	}
+	if user == "" || password == "" {
+		in, ok := cmd.InOrStdin().(*os.File)
+		if !ok || !isTerminal(in) {
+			return "", "", usagef("login: give --username and --password-stdin (standard input is not a terminal to ask on)")
+		}
+		r := bufio.NewReader(in)
+		if user == "" {
+			fmt.Fprint(stderr, "Username: ")
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return "", "", fmt.Errorf("login: reading user name: %w", err)
+			}
+			user = strings.TrimSpace(line)
+		}
+		if password == "" {
+			fmt.Fprint(stderr, "Password: ")
+			p, err := readPassword(in)
+			fmt.Fprintln(stderr)
+			if err != nil {
+				return "", "", fmt.Errorf("login: reading password: %w", err)
+			}
+			password = p
+		}
+	}
+	if user == "" || password == "" {
+		return "", "", usagef("login: user name and password must not be empty")
+	}
+	return user, password, nil
+}
+
+func runLogout(cmd *cobra.Command, registry string) error {
+	host := registryHost(registry)
 	c, err := oci.New(oci.Options{})
 	if err != nil {
 		return err

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,83 +10,6 @@ import (
 
 	"ecli/ecli/internal/oci/ocitest"
 )
-
-// TestECLIHelperProcess is not a test: the CLI tests re-execute the test binary with
-// ECLI_OCI_HELPER=1 to run ecli's main with the arguments in ECLI_OCI_ARGS (a JSON array).
-func TestECLIHelperProcess(t *testing.T) {
-	if os.Getenv("ECLI_OCI_HELPER") != "1" {
-		return
-	}
-	var args []string
-	if err := json.Unmarshal([]byte(os.Getenv("ECLI_OCI_ARGS")), &args); err != nil {
-		os.Exit(99)
-	}
-	rootCmd.SetArgs(args)
-	main()
-}
-
-// cliEnv is an isolated environment for ecli runs: its own cache and docker config.
-type cliEnv struct {
-	t      *testing.T
-	cache  string
-	docker string
-}
-
-func newCLIEnv(t *testing.T) *cliEnv {
-	d := t.TempDir()
-	return &cliEnv{t: t, cache: filepath.Join(d, "cache"), docker: filepath.Join(d, "docker")}
-}
-
-// run executes ecli with args and stdin; it returns stdout, stderr and the exit code.
-func (e *cliEnv) run(stdin string, args ...string) (string, string, int) {
-	e.t.Helper()
-	a, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestECLIHelperProcess$")
-	cmd.Env = append(os.Environ(),
-		"ECLI_OCI_HELPER=1",
-		"ECLI_OCI_ARGS="+string(a),
-		"XDG_CACHE_HOME="+e.cache,
-		"DOCKER_CONFIG="+e.docker,
-	)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("running ecli %v: %v", args, err)
-	}
-	return out.String(), errb.String(), code
-}
-
-// ok runs ecli and fails the test unless it exits 0.
-func (e *cliEnv) ok(stdin string, args ...string) (string, string) {
-	e.t.Helper()
-	out, errs, code := e.run(stdin, args...)
-	if code != 0 {
-		e.t.Fatalf("ecli %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
-	}
-	return out, errs
-}
-
-// fails runs ecli, expects exit status 1 and a one-line error containing want.
-func (e *cliEnv) fails(want string, args ...string) string {
-	e.t.Helper()
-	return e.failsWith(1, want, args...)
-}
-
-// failsWith is fails with another exit status (2: usage errors).
-func (e *cliEnv) failsWith(status int, want string, args ...string) string {
-	e.t.Helper()
-	out, errs, code := e.run("", args...)
-	first, _, _ := strings.Cut(errs, "\n")
-	if code != status || !strings.HasPrefix(first, "ecli: ") || !strings.Contains(first, want) {
-		e.t.Errorf("ecli %s: exit %d, stderr %q; want exit %d and an error line containing %q (stdout %q)", strings.Join(args, " "), code, errs, status, want, out)
-	}
-	return errs
-}
 
 var digestLine = regexp.MustCompile(`^sha256:[0-9a-f]{64}\n$`)
 

@@ -15,14 +15,9 @@ import (
 	"ecli/runner"
 )
 
-// registerRemoteFlags adds the connection flags (no --pull) of push, pull and login.
-func registerRemoteFlags(fs *pflag.FlagSet, f *ociFlags) {
-	fs.BoolVar(&f.plainHTTP, "plain-http", false, "talk plain HTTP to the registry (loopback registries fall back to it by themselves)")
-	fs.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of extra certificate authorities for the registry's TLS")
-}
-
-type pushFlags struct {
-	oci         ociFlags
+// pushOptions are the flags of `ecli push`.
+type pushOptions struct {
+	remote      remoteOptions
 	title       string
 	version     string
 	description string
@@ -30,12 +25,21 @@ type pushFlags struct {
 	created     bool
 }
 
-var pushOpts pushFlags
+func (o *pushOptions) ApplyFlags(fs *pflag.FlagSet) {
+	o.remote.ApplyFlags(fs)
+	fs.StringVar(&o.title, "title", "", "org.opencontainers.image.title (default: the package's name)")
+	fs.StringVar(&o.version, "pkg-version", "", "org.opencontainers.image.version (default: bpf_skel.doc.version)")
+	fs.StringVar(&o.description, "description", "", "org.opencontainers.image.description (default: bpf_skel.doc brief or description)")
+	fs.StringArrayVarP(&o.annotations, "annotation", "a", nil, "extra manifest annotation `KEY=VALUE` (repeatable)")
+	fs.BoolVar(&o.created, "created", false, "add org.opencontainers.image.created (now, or $SOURCE_DATE_EPOCH); makes the digest change")
+}
 
-var pushCmd = &cobra.Command{
-	Use:   "push [flags] REF FILE",
-	Short: "Push a package to an OCI registry; prints the manifest digest",
-	Long: `Push a package.json to an OCI registry as an ecli package artifact
+func newPushCmd() *cobra.Command {
+	var opts pushOptions
+	cmd := &cobra.Command{
+		Use:   "push [flags] REF FILE",
+		Short: "Push a package to an OCI registry; prints the manifest digest",
+		Long: `Push a package.json to an OCI registry as an ecli package artifact
 (artifactType ` + oci.ArtifactType + `) and print its manifest digest.
 
 REF is REGISTRY/REPOSITORY[:TAG] (the tag defaults to latest). The package is
@@ -46,28 +50,21 @@ time is left out unless --created is given, so pushing the same package twice
 gives the same digest.
 
 Credentials come from "ecli login" or an existing docker login.`,
-	Example: `  ecli push localhost:5000/tools/tcpconnlat:v1 packages/tcpconnlat.json`,
-	Args:    cobra.ExactArgs(2),
-	RunE:    runPush,
-}
-
-func init() {
-	fs := pushCmd.Flags()
-	registerRemoteFlags(fs, &pushOpts.oci)
-	fs.StringVar(&pushOpts.title, "title", "", "org.opencontainers.image.title (default: the package's name)")
-	fs.StringVar(&pushOpts.version, "pkg-version", "", "org.opencontainers.image.version (default: bpf_skel.doc.version)")
-	fs.StringVar(&pushOpts.description, "description", "", "org.opencontainers.image.description (default: bpf_skel.doc brief or description)")
-	fs.StringArrayVarP(&pushOpts.annotations, "annotation", "a", nil, "extra manifest annotation `KEY=VALUE` (repeatable)")
-	fs.BoolVar(&pushOpts.created, "created", false, "add org.opencontainers.image.created (now, or $SOURCE_DATE_EPOCH); makes the digest change")
-	rootCmd.AddCommand(pushCmd)
-}
-
-func runPush(cmd *cobra.Command, args []string) error {
-	ref, file := args[0], args[1]
-	if _, err := oci.ParseReference(ref); err != nil {
-		return usageError{fmt.Errorf("push: %w", err)}
+		Example: `  ecli push localhost:5000/tools/tcpconnlat:v1 packages/tcpconnlat.json`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPush(cmd, args[0], args[1], &opts)
+		},
 	}
-	data, err := os.ReadFile(file)
+	opts.ApplyFlags(cmd.Flags())
+	return cmd
+}
+
+func runPush(cmd *cobra.Command, ref, file string, o *pushOptions) error {
+	if _, err := oci.ParseReference(ref); err != nil {
+		return usagef("push: %w", err)
+	}
+	data, err := readFile(file)
 	if err != nil {
 		return fmt.Errorf("reading package: %w", err)
 	}
@@ -75,11 +72,11 @@ func runPush(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	opts, err := pushOpts.pushOptions(pkg)
+	opts, err := o.manifestOptions(pkg)
 	if err != nil {
-		return usageError{fmt.Errorf("push: %w", err)}
+		return usagef("push: %w", err)
 	}
-	c, err := pushOpts.oci.client()
+	c, err := o.remote.client(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -91,7 +88,8 @@ func runPush(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-func (f *pushFlags) pushOptions(pkg *runner.Package) (oci.PushOptions, error) {
+// manifestOptions returns the manifest options: the flags, with defaults from the package.
+func (f *pushOptions) manifestOptions(pkg *runner.Package) (oci.PushOptions, error) {
 	opts := oci.PushOptions{
 		Title:       f.title,
 		Version:     f.version,

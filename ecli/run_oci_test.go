@@ -2,17 +2,19 @@ package main
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"ecli/ecli/internal/oci/ocitest"
 	"ecli/internal/testutils"
+	"ecli/packages"
+	"ecli/runner"
 )
 
 // TestRunFromRegistry: push the built-in tcpconnlat to a real registry, then run it by tag
@@ -24,35 +26,55 @@ func TestRunFromRegistry(t *testing.T) {
 	ref := reg.Host + "/tools/tcpconnlat:v1"
 	out, _ := env.ok("", "push", ref, "../packages/tcpconnlat.json")
 	digest := strings.TrimSpace(out)
+	names := objectNames(t, "tcpconnlat")
 	for _, r := range []string{ref, reg.Host + "/tools/tcpconnlat@" + digest} {
 		t.Run(strings.TrimPrefix(r, reg.Host+"/"), func(t *testing.T) {
-			runToolFromRef(t, env, r)
+			before := testutils.Snapshot(t)
+			runToolFromRef(t, r)
+			testutils.WaitNoLeaks(t, before, names...)
 		})
 	}
 }
 
-func runToolFromRef(t *testing.T, env *cliEnv, ref string) {
-	cmd := exec.Command(ecliBinary(t), "run", ref, "-j")
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+env.cache, "DOCKER_CONFIG="+env.docker)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
+// objectNames are the program and map names of a built-in tool, for leak checks.
+func objectNames(t *testing.T, tool string) []string {
+	data, _ := packages.Lookup(tool)
+	pkg, err := runner.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	var names []string
+	for _, p := range pkg.Meta.Progs {
+		names = append(names, p.Name)
 	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
+	for _, m := range pkg.Meta.Maps {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// runToolFromRef runs `ecli run REF -j` in-process until an event for a connect of ours
+// shows up, then cancels the run, as Ctrl-C does, and expects exit status 0.
+func runToolFromRef(t *testing.T, ref string) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout, w := io.Pipe()
+	stderr := &lockedBuffer{}
+	code := make(chan int, 1)
+	go func() {
+		code <- execute(ctx, []string{"run", ref, "-j"}, strings.NewReader(""), w, stderr)
+		w.Close()
 	}()
-	lines := make(chan string, 256)
+	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			lines <- sc.Text()
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done(): // nobody reads any more: keep the run from blocking on output
+			}
 		}
+		io.Copy(io.Discard, stdout)
 		close(lines)
 	}()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -64,17 +86,18 @@ func runToolFromRef(t *testing.T, env *cliEnv, ref string) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(20 * time.Second)
-	for {
+	for found := false; !found; {
 		select {
 		case <-deadline:
-			t.Fatalf("no event for our connect to port %d; stderr: %s", port, stderr.String())
+			cancel()
+			t.Fatalf("no event for our connect to port %d; stderr: %s", port, stderr)
 		case <-tick.C:
 			if c, err := net.Dial("tcp4", ln.Addr().String()); err == nil {
 				c.Close()
 			}
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("ecli exited; stderr: %s", stderr.String())
+				t.Fatalf("ecli run ended; stderr: %s", stderr)
 			}
 			var ev struct {
 				Tgid  int    `json:"tgid"`
@@ -85,8 +108,14 @@ func runToolFromRef(t *testing.T, env *cliEnv, ref string) {
 				if ev.Daddr != "127.0.0.1" {
 					t.Errorf("event %s", l)
 				}
-				return
+				found = true
 			}
 		}
+	}
+	cancel()
+	for range lines {
+	}
+	if c := <-code; c != 0 {
+		t.Errorf("ecli run after cancel: exit %d; stderr: %s", c, stderr)
 	}
 }

@@ -7,9 +7,10 @@ BTFEXPORT ?= bin/btfexport
 BUILD_PACKAGE := docker/build-package.sh
 VMLINUX_H := include/vmlinux/x86/vmlinux.h
 
-btfexport: ## build bin/btfexport (static)
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BTFEXPORT) ./btfexport/cmd/btfexport
+btfexport: $(BTFEXPORT) ## build bin/btfexport (static)
 
+# Always rebuilt (go build is a no-op when nothing changed), so packages follow btfexport's
+# sources; every fragment that runs btfexport depends on $(BTFEXPORT).
 $(BTFEXPORT): FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BTFEXPORT) ./btfexport/cmd/btfexport
 

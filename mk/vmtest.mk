@@ -15,7 +15,7 @@ VMTEST_OUT    ?= test/vm/out
 VMTEST_TIMEOUT ?= 900
 VMTEST_JOBS   ?= $(shell nproc)
 # Kernel modules loaded in each VM (with their dependencies).
-VMTEST_MODULES ?= sch_ingress cls_bpf sch_netem
+VMTEST_MODULES ?= sch_ingress cls_bpf sch_netem loop
 
 ATTACH_SRCS := $(wildcard testdata/attach/*.bpf.c)
 ATTACH_OBJS := $(ATTACH_SRCS:.bpf.c=.bpf.o)

@@ -68,6 +68,9 @@ func (i *Instance) Attach(o AttachOptions) error {
 		}
 	}
 	for _, pm := range i.pkg.Meta.Progs {
+		if !i.progActive(pm) {
+			continue
+		}
 		prog := i.coll.Programs[pm.Name]
 		if prog == nil {
 			return fmt.Errorf("attaching program %s: not loaded", pm.Name)
@@ -83,6 +86,30 @@ func (i *Instance) Attach(o AttachOptions) error {
 		if err := fn(i, pm, prog, rest, o); err != nil {
 			i.detach()
 			return fmt.Errorf("attaching program %s (section %s): %w", pm.Name, sec, err)
+		}
+	}
+	return nil
+}
+
+// progActive reports whether a program is attached with the instance's values (its
+// when/unless bool globals).
+func (i *Instance) progActive(pm ProgMeta) bool {
+	if pm.When != "" && !i.values.Bool(pm.When) {
+		return false
+	}
+	return pm.Unless == "" || !i.values.Bool(pm.Unless)
+}
+
+// checkProgConditions checks that every program's when/unless names a bool option.
+func (p *Package) checkProgConditions() error {
+	for pi, pm := range p.Meta.Progs {
+		for _, c := range []struct{ key, name string }{{"when", pm.When}, {"unless", pm.Unless}} {
+			if c.name == "" {
+				continue
+			}
+			if o := p.Option(c.name); o == nil || o.Kind != KindBool {
+				return badf(jsonPath(p.Meta.path, "bpf_skel", "progs", pi, c.key), "%q is not a bool global of the program", c.name)
+			}
 		}
 	}
 	return nil

@@ -55,11 +55,12 @@ func TestAttachTC(t *testing.T) {
 			}
 			c.Close()
 			var hits uint64
-			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && hits < 5; time.Sleep(10 * time.Millisecond) {
+			testutils.Poll(2*time.Second, func() bool {
 				if err := inst.Map("hits").Lookup(uint32(0), &hits); err != nil {
 					t.Fatal(err)
 				}
-			}
+				return hits >= 5
+			})
 			if hits != 5 {
 				t.Errorf("tc program counted %d datagrams, want 5", hits)
 			}

@@ -3,8 +3,6 @@ package runner
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 // Sentinel errors. Every error returned by this package that is caused by one of these
@@ -83,29 +81,49 @@ func (e *UnsupportedOptionError) Error() string {
 // Is reports whether target is ErrUnsupportedOption.
 func (e *UnsupportedOptionError) Is(target error) bool { return target == ErrUnsupportedOption }
 
+// ConflictError is an option given together with one it excludes (cmdarg "conflicts").
+// Its text is bcc's: "you may not specify -d/--dns with -c/--count". It matches
+// ErrBadOption with errors.Is.
+type ConflictError struct {
+	Flag  string // the option carrying "conflicts", as "-s/--long" or "--long"
+	Other string // the option it names
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("you may not specify %s with %s", e.Flag, e.Other)
+}
+
+// Is reports whether target is ErrBadOption.
+func (e *ConflictError) Is(target error) bool { return target == ErrBadOption }
+
 // badf returns a *PackageError at path.
 func badf(path, format string, args ...any) error {
 	return &PackageError{Path: path, Err: fmt.Errorf(format, args...)}
 }
 
-// jsonPath joins JSON path elements: jsonPath("meta", "bpf_skel", "progs") is
-// "meta.bpf_skel.progs". Empty elements are skipped (the meta object of a bare
-// *.skel.json is at the root, path ""), and an element starting with '[' is an index
-// and attaches without a dot; an element may hold several ("cmdarg.default"). Every JSON
-// path in an error is built with it.
-func jsonPath(elems ...string) string {
-	var b strings.Builder
+// jsonPath joins a JSON path: parent, then each element, a string as ".key" (no dot when
+// the path is still empty) and an int as "[i]". jsonPath("", "bpf_skel", "progs", 0, "name")
+// is "bpf_skel.progs[0].name"; jsonPath("meta", "export_types", 1) is "meta.export_types[1]".
+func jsonPath(parent string, elems ...any) string {
+	b := []byte(parent)
 	for _, e := range elems {
-		if e == "" {
-			continue
+		switch e := e.(type) {
+		case int:
+			b = fmt.Appendf(b, "[%d]", e)
+		case string:
+			if e == "" {
+				continue // the meta object of a bare *.skel.json is at the root
+			}
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			b = append(b, e...)
+		default:
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			b = fmt.Append(b, e)
 		}
-		if b.Len() > 0 && e[0] != '[' {
-			b.WriteByte('.')
-		}
-		b.WriteString(e)
 	}
-	return b.String()
+	return string(b)
 }
-
-// index is the JSON path element of list item i: "[i]".
-func index(i int) string { return "[" + strconv.Itoa(i) + "]" }

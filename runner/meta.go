@@ -3,7 +3,10 @@ package runner
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +65,17 @@ type Sample struct {
 	AtExit bool
 	// Sort (ecli: "sort") orders the entries of a round; empty keeps the map's order.
 	Sort []SortKey
+	// Time (ecli: "time") names a bool global: when it is true, each round of a
+	// bcc-layout histogram starts with an HH:MM:SS line (bcc's -T).
+	Time string
+	// UnitIf (ecli: "unit_if": "GLOBAL:TEXT") replaces Unit with TEXT when the bool
+	// global GLOBAL is true (bcc's -m: the program divides, the label follows).
+	UnitIf *UnitIf
+}
+
+// UnitIf is a histogram unit chosen by a bool global.
+type UnitIf struct {
+	Flag, Unit string
 }
 
 // SortKey is one key of a sampled map's sort order: a top-level field of the map's key or
@@ -97,7 +111,7 @@ type CustomMember struct {
 }
 
 // StackTrace is the stack_trace interpreter's configuration. Its with_symbols key is
-// ignored: ecli prints addresses only.
+// checked but ignored: symbolization is the renderer's choice.
 type StackTrace struct {
 	FieldMap map[string]string
 }
@@ -114,6 +128,9 @@ type ProgMeta struct {
 	TCAttachPoint string // BPF_TC_INGRESS / BPF_TC_EGRESS
 	TCHandle      uint32
 	TCPriority    uint32
+	// When and Unless (ecli extensions) name bool globals: the program is attached only
+	// when When is true and Unless is false (it is loaded either way).
+	When, Unless string
 }
 
 // DataSection is one entry of bpf_skel.data_sections.
@@ -130,10 +147,14 @@ type Variable struct {
 	// Value is the raw JSON of "value" ("" when absent or null).
 	Value  string
 	Cmdarg Cmdarg
+
+	// offset and size are bpftool's "offset" and "size" keys, nil when absent; they must
+	// agree with the object (checkDataSections).
+	offset, size *uint32
 }
 
 // Cmdarg is a variable's command-line description (eunomia's cmdarg plus ecli's
-// extensions positional, scale and metavar).
+// extensions positional, role, scale, metavar, unsupported, pinned_map and max_entries).
 type Cmdarg struct {
 	Default string // raw JSON, "" when absent
 	Long    string
@@ -142,26 +163,35 @@ type Cmdarg struct {
 	// Positional (ecli) is the option's place among the tool's positional arguments,
 	// 1-based (JSON true is 1); 0: not positional.
 	Positional int
-	Scale      float64
-	Metavar    string
 	// Role (ecli) gives the option's value a meaning to the runner as well: "duration"
 	// (seconds until the run ends), "interval" (seconds between map samples) or "count"
 	// (sampling rounds before the run ends). Zero means "not set".
-	Role string
+	Role    string
+	Scale   float64
+	Metavar string
 	// Unsupported (ecli) is why the package cannot honour the flag: it is listed in help
 	// and giving it is an error.
 	Unsupported string
 	// PinnedMap (ecli) names a map of the object that the pinned map at the path given as
 	// the option's value replaces.
 	PinnedMap string
+	// MaxEntries (ecli) names a map of the object whose max_entries the option's value
+	// sets at load (bcc's --stack-storage-size).
+	MaxEntries string
+	// Conflicts (ecli) names the variable of another option that may not be given
+	// together with this one (bcc's "you may not specify -d/--dns with -c/--count").
+	Conflicts string
 }
 
 // ExportType is one entry of export_types.
 type ExportType struct {
-	Name    string
+	Name string
+	// Size is the struct's size in bytes, from the BTF (the JSON "size" must agree).
 	Size    uint32
 	TypeID  btf.TypeID
 	Members []ExportMember
+
+	jsonSize int64 // "size" as given, -1 when absent
 }
 
 // ExportMember is a member name and its informational C type.
@@ -170,84 +200,86 @@ type ExportMember struct {
 }
 
 func parseMeta(m gjson.Result, path string) (*Meta, error) {
-	at := func(s string) string { return jsonPath(path, s) }
 	if !m.IsObject() {
 		return nil, badf(path, "is %s, want an object", kindName(m))
 	}
 	meta := &Meta{path: path}
+	skelPath := jsonPath(path, "bpf_skel")
 	skel := m.Get("bpf_skel")
 	if !skel.IsObject() {
-		return nil, badf(at("bpf_skel"), "is %s, want an object", kindName(skel))
+		return nil, badf(skelPath, "is %s, want an object", kindName(skel))
 	}
-	meta.ObjName = skel.Get("obj_name").String()
-	d := skel.Get("doc")
-	meta.Doc = Doc{d.Get("version").String(), d.Get("brief").String(), d.Get("details").String(), d.Get("description").String()}
-	meta.Version = m.Get("eunomia_version").String()
-	meta.MultipleExportTypes = m.Get("enable_multiple_export_types").Bool()
+	var r reader
+	meta.ObjName = r.str(skel, skelPath, "obj_name")
+	if d, ok := r.object(skel, skelPath, "doc"); ok {
+		dp := jsonPath(skelPath, "doc")
+		meta.Doc = Doc{r.str(d, dp, "version"), r.str(d, dp, "brief"), r.str(d, dp, "details"), r.str(d, dp, "description")}
+	}
+	meta.Version = r.str(m, path, "eunomia_version")
+	meta.MultipleExportTypes = r.boolean(m, path, "enable_multiple_export_types")
 	// poll_timeout_ms is checked but not used: Run's readers wake on events, not on a timer.
-	if pt := m.Get("poll_timeout_ms"); pt.Exists() && (pt.Type != gjson.Number || pt.Int() <= 0) {
-		return nil, badf(at("poll_timeout_ms"), "is %s, want a positive number", pt.Raw)
+	if pt, ok := r.uint(m, path, "poll_timeout_ms", maxMillis, "a positive number of milliseconds"); ok && pt == 0 {
+		return nil, badf(jsonPath(path, "poll_timeout_ms"), "is 0, want a positive number of milliseconds")
+	}
+	if r.err != nil {
+		return nil, r.err
 	}
 
 	var err error
-	eachList(skel, "maps", at("bpf_skel"), &err, func(i int, v gjson.Result, p string) error {
+	eachList(skel, "maps", skelPath, &err, func(i int, v gjson.Result, p string) error {
 		mm, err := parseMap(v, p)
 		if err == nil {
 			meta.Maps = append(meta.Maps, mm)
 		}
 		return err
 	})
-	eachList(skel, "progs", at("bpf_skel"), &err, func(i int, v gjson.Result, p string) error {
+	eachList(skel, "progs", skelPath, &err, func(i int, v gjson.Result, p string) error {
 		pm, err := parseProg(v, p)
 		if err == nil {
 			meta.Progs = append(meta.Progs, pm)
 		}
 		return err
 	})
-	eachList(skel, "data_sections", at("bpf_skel"), &err, func(i int, v gjson.Result, p string) error {
-		ds := DataSection{Name: v.Get("name").String()}
-		if ds.Name == "" {
-			return badf(jsonPath(p, "name"), "missing")
-		}
-		var verr error
-		eachList(v, "variables", p, &verr, func(j int, vv gjson.Result, vp string) error {
-			vr, err := parseVariable(vv, vp)
-			if err == nil {
-				ds.Variables = append(ds.Variables, vr)
-			}
-			return err
-		})
-		if verr == nil {
+	eachList(skel, "data_sections", skelPath, &err, func(i int, v gjson.Result, p string) error {
+		ds, err := parseDataSection(v, p)
+		if err == nil {
 			meta.DataSections = append(meta.DataSections, ds)
 		}
-		return verr
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 
+	etPath := jsonPath(path, "export_types")
 	et := m.Get("export_types")
 	switch {
 	case !et.Exists() || et.Type == gjson.Null:
 	case et.IsArray():
 		for i, e := range et.Array() {
-			x, err := parseExportType(e, jsonPath(at("export_types"), index(i)))
+			x, err := parseExportType(e, jsonPath(etPath, i))
 			if err != nil {
 				return nil, err
 			}
 			meta.ExportTypes = append(meta.ExportTypes, x)
 		}
 	case et.IsObject() && et.Get("export_btf").Exists():
-		if err := parseLegacyExport(meta, et, at("export_types")); err != nil {
+		if err := parseLegacyExport(meta, et, etPath); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, badf(at("export_types"), "is %s, want an array", kindName(et))
+		return nil, badf(etPath, "is %s, want an array", kindName(et))
 	}
 	return meta, nil
 }
 
-// eachList walks obj[key] when it is an array; null or absent is an empty list.
+// Upper bounds of numbers read from a package.
+const (
+	maxMillis       = 1 << 31 // about 25 days: intervals and timeouts in ms
+	maxMemberOffset = 1 << 24 // custom_members offsets
+)
+
+// eachList walks obj[key] when it is an array of objects; null or absent is an empty list.
 func eachList(obj gjson.Result, key, path string, errp *error, fn func(int, gjson.Result, string) error) {
 	if *errp != nil {
 		return
@@ -262,7 +294,7 @@ func eachList(obj gjson.Result, key, path string, errp *error, fn func(int, gjso
 		return
 	}
 	for i, e := range v.Array() {
-		ep := jsonPath(p, index(i))
+		ep := jsonPath(p, i)
 		if !e.IsObject() {
 			*errp = badf(ep, "is %s, want an object", kindName(e))
 			return
@@ -275,11 +307,16 @@ func eachList(obj gjson.Result, key, path string, errp *error, fn func(int, gjso
 }
 
 func parseMap(v gjson.Result, p string) (MapMeta, error) {
-	mm := MapMeta{Name: v.Get("name").String(), Ident: v.Get("ident").String()}
+	var r reader
+	mm := MapMeta{Name: r.str(v, p, "name"), Ident: r.str(v, p, "ident")}
+	r.boolean(v, p, "mmaped") // libbpf's; cilium/ebpf decides from the object
+	if r.err != nil {
+		return mm, r.err
+	}
 	if mm.Name == "" && mm.Ident == "" {
 		return mm, badf(p, "map has neither name nor ident")
 	}
-	if s := v.Get("sample"); s.Exists() && s.Type != gjson.Null {
+	if s, ok := get(v, "sample"); ok {
 		smp, err := parseSample(s, jsonPath(p, "sample"))
 		if err != nil {
 			return mm, err
@@ -290,78 +327,143 @@ func parseMap(v gjson.Result, p string) (MapMeta, error) {
 		key string
 		dst *string
 	}{{"when", &mm.When}, {"unless", &mm.Unless}} {
-		if r := v.Get(k.key); r.Exists() {
-			if r.Type != gjson.String || r.Str == "" {
-				return mm, badf(jsonPath(p, k.key), "is %s, want the name of a bool global", kindName(r))
+		if x := v.Get(k.key); x.Exists() {
+			if x.Type != gjson.String || x.Str == "" {
+				return mm, badf(jsonPath(p, k.key), "is %s, want the name of a bool global", kindName(x))
 			}
-			*k.dst = r.Str
+			*k.dst = x.Str
 		}
 	}
-	ec := v.Get("export_config")
-	switch {
-	case !ec.Exists(), ec.Type == gjson.Null, ec.String() == "no_export":
-	case ec.Type == gjson.String && ec.String() == "default":
-		mm.Export.Kind = ExportDefault
-	case ec.Get("btf_type_id").Exists():
-		id := ec.Get("btf_type_id")
-		if id.Type != gjson.Number || id.Int() <= 0 {
-			return mm, badf(jsonPath(p, "export_config.btf_type_id"), "is %s, want a positive type id", id.Raw)
-		}
-		mm.Export = ExportConfig{Kind: ExportTypeID, TypeID: btf.TypeID(id.Int())}
-	case ec.Get("custom_members").IsArray():
-		mm.Export.Kind = ExportMembers
-		for i, c := range ec.Get("custom_members").Array() {
-			cp := jsonPath(p, "export_config", "custom_members", index(i))
-			off, id := c.Get("offset"), c.Get("btf_type_id")
-			if off.Type != gjson.Number || off.Int() < 0 || off.Int() > 1<<24 {
-				return mm, badf(jsonPath(cp, "offset"), "is %s, want a byte offset", off.Raw)
-			}
-			if id.Type != gjson.Number || id.Int() <= 0 {
-				return mm, badf(jsonPath(cp, "btf_type_id"), "is %s, want a positive type id", id.Raw)
-			}
-			mm.Export.Members = append(mm.Export.Members, CustomMember{c.Get("name").String(), uint32(off.Int()), btf.TypeID(id.Int())})
-		}
-	default:
-		return mm, badf(jsonPath(p, "export_config"), "unrecognised value %s", ec.Raw)
+	var err error
+	if mm.Export, err = parseExportConfig(v.Get("export_config"), jsonPath(p, "export_config")); err != nil {
+		return mm, err
 	}
-	if st := v.Get("intepreter.stack_trace"); st.Exists() {
-		mm.StackTrace = &StackTrace{FieldMap: map[string]string{}}
-		st.Get("field_map").ForEach(func(k, v gjson.Result) bool {
-			mm.StackTrace.FieldMap[k.String()] = v.String()
-			return true
-		})
+	if mm.StackTrace, err = parseInterpreter(v, p); err != nil {
+		return mm, err
 	}
 	return mm, nil
+}
+
+// parseExportConfig reads a map's export_config: "no_export", "default",
+// {"btf_type_id": N} or {"custom_members": [...]}.
+func parseExportConfig(ec gjson.Result, p string) (ExportConfig, error) {
+	var r reader
+	switch {
+	case !ec.Exists(), ec.Type == gjson.Null, ec.Type == gjson.String && ec.Str == "no_export":
+		return ExportConfig{}, nil
+	case ec.Type == gjson.String && ec.Str == "default":
+		return ExportConfig{Kind: ExportDefault}, nil
+	case ec.IsObject() && ec.Get("btf_type_id").Exists():
+		id := r.typeID(ec, p, "btf_type_id")
+		return ExportConfig{Kind: ExportTypeID, TypeID: id}, r.err
+	case ec.IsObject() && ec.Get("custom_members").Exists():
+		cms := ec.Get("custom_members")
+		cmsPath := jsonPath(p, "custom_members")
+		if !cms.IsArray() {
+			return ExportConfig{}, badf(cmsPath, "is %s, want an array", kindName(cms))
+		}
+		cfg := ExportConfig{Kind: ExportMembers}
+		for i, c := range cms.Array() {
+			cp := jsonPath(cmsPath, i)
+			if !c.IsObject() {
+				return cfg, badf(cp, "is %s, want an object", kindName(c))
+			}
+			cm := CustomMember{Name: r.str(c, cp, "name")}
+			off, ok := r.uint(c, cp, "offset", maxMemberOffset, "a byte offset")
+			if !ok && r.err == nil {
+				return cfg, badf(jsonPath(cp, "offset"), "missing")
+			}
+			cm.Offset, cm.TypeID = uint32(off), r.typeID(c, cp, "btf_type_id")
+			if r.err != nil {
+				return cfg, r.err
+			}
+			if cm.Name == "" {
+				return cfg, badf(jsonPath(cp, "name"), "missing")
+			}
+			cfg.Members = append(cfg.Members, cm)
+		}
+		return cfg, nil
+	}
+	return ExportConfig{}, badf(p, "unrecognised value %s", describe(ec))
+}
+
+// parseInterpreter reads a map's "intepreter" (sic, eunomia's spelling): a string such as
+// "default_struct" (the default rendering), or {"stack_trace": {...}}.
+func parseInterpreter(v gjson.Result, p string) (*StackTrace, error) {
+	in, ok := get(v, "intepreter")
+	p = jsonPath(p, "intepreter")
+	switch {
+	case !ok, in.Type == gjson.String:
+		return nil, nil
+	case !in.IsObject():
+		return nil, badf(p, "is %s, want a string or an object", kindName(in))
+	}
+	var r reader
+	st, ok := r.object(in, p, "stack_trace")
+	if !ok {
+		return nil, r.err
+	}
+	p = jsonPath(p, "stack_trace")
+	out := &StackTrace{FieldMap: map[string]string{}}
+	if _, ok := get(st, "with_symbols"); ok {
+		r.boolean(st, p, "with_symbols") // type-checked only
+	}
+	if fm, ok := r.object(st, p, "field_map"); ok {
+		fp := jsonPath(p, "field_map")
+		fm.ForEach(func(k, _ gjson.Result) bool {
+			out.FieldMap[k.String()] = r.str(fm, fp, k.String())
+			return r.err == nil
+		})
+	}
+	return out, r.err
 }
 
 func parseSample(s gjson.Result, p string) (*Sample, error) {
 	if !s.IsObject() {
 		return nil, badf(p, "is %s, want an object", kindName(s))
 	}
-	smp := &Sample{Type: "default_kv", Unit: "(unit)", ClearMap: s.Get("clear_map").Bool(), AtExit: s.Get("at_exit").Bool()}
+	var r reader
+	smp := &Sample{Type: "default_kv", Unit: "(unit)", ClearMap: r.boolean(s, p, "clear_map"), AtExit: r.boolean(s, p, "at_exit")}
+	if r.err != nil {
+		return nil, r.err
+	}
 	iv := s.Get("interval")
+	n, isNum := iv.Float(), iv.Type == gjson.Number
 	switch {
-	case iv.Type == gjson.Number && iv.Int() > 0:
-		smp.Interval = time.Duration(iv.Int()) * time.Millisecond
-	case iv.Type == gjson.Number && iv.Raw == "0", !iv.Exists() && smp.AtExit:
+	case isNum && n >= 1 && n <= maxMillis && n == float64(int64(n)):
+		smp.Interval = time.Duration(n) * time.Millisecond
+	case isNum && n == 0, !iv.Exists() && smp.AtExit:
 		smp.AtExit = true
 	default:
-		what := kindName(iv)
-		if iv.Type == gjson.Number {
-			what = iv.Raw
-		}
-		return nil, badf(jsonPath(p, "interval"), "is %s, want a number of milliseconds (0: at exit only)", what)
+		return nil, badf(jsonPath(p, "interval"), "is %s, want a number of milliseconds (0: at exit only)", describe(iv))
 	}
-	if t := s.Get("type"); t.Exists() {
-		switch t.String() {
+	if t, ok := get(s, "type"); ok {
+		switch t.Str {
 		case "log2_hist", "linear_hist", "default_kv", "table":
-			smp.Type = t.String()
+			if t.Type == gjson.String {
+				smp.Type = t.Str
+				break
+			}
+			fallthrough
 		default:
-			return nil, badf(jsonPath(p, "type"), "%q is not one of log2_hist, linear_hist, default_kv, table", t.String())
+			return nil, badf(jsonPath(p, "type"), "%s is not one of log2_hist, linear_hist, default_kv, table", describe(t))
 		}
 	}
-	if u := s.Get("unit"); u.Exists() {
-		smp.Unit = u.String()
+	if _, ok := get(s, "unit"); ok {
+		smp.Unit = r.str(s, p, "unit")
+	}
+	if t := s.Get("time"); t.Exists() {
+		if t.Type != gjson.String || t.Str == "" {
+			return nil, badf(jsonPath(p, "time"), "is %s, want the name of a bool global", kindName(t))
+		}
+		smp.Time = t.Str
+	}
+	if u := s.Get("unit_if"); u.Exists() {
+		flag, unit, ok := strings.Cut(u.Str, ":")
+		if u.Type != gjson.String || !ok || flag == "" || unit == "" {
+			return nil, badf(jsonPath(p, "unit_if"), "is %s, want \"GLOBAL:UNIT\"", u.Raw)
+		}
+		smp.UnitIf = &UnitIf{Flag: flag, Unit: unit}
 	}
 	if so := s.Get("sort"); so.Exists() {
 		if so.Type != gjson.String || so.Str == "" {
@@ -376,109 +478,165 @@ func parseSample(s gjson.Result, p string) (*Sample, error) {
 			smp.Sort = append(smp.Sort, k)
 		}
 	}
-	return smp, nil
+	return smp, r.err
 }
 
 func parseProg(v gjson.Result, p string) (ProgMeta, error) {
-	pm := ProgMeta{Name: v.Get("name").String(), Attach: v.Get("attach").String()}
-	if pm.Name == "" {
+	var r reader
+	pm := ProgMeta{Name: r.str(v, p, "name"), Attach: r.str(v, p, "attach")}
+	r.boolean(v, p, "link") // ecli always attaches through a link where the kernel has one
+	if r.err == nil && pm.Name == "" {
 		return pm, badf(jsonPath(p, "name"), "missing")
 	}
-	num := func(key string, dst *int) error {
-		if r := v.Get(key); r.Exists() {
-			if r.Type != gjson.Number || r.Int() < 0 {
-				return badf(jsonPath(p, key), "is %s, want a non-negative number", r.Raw)
+	ifindex, _ := r.uint(v, p, "ifindex", math.MaxInt32, "an interface index")
+	flags, _ := r.uint(v, p, "flags", math.MaxUint32, "xdp flags")
+	pm.Ifindex, pm.XDPFlags = int(ifindex), uint32(flags)
+	if hook, ok := r.object(v, p, "tchook"); ok {
+		hp := jsonPath(p, "tchook")
+		ifindex, _ := r.uint(hook, hp, "ifindex", math.MaxInt32, "an interface index")
+		pm.TCIfindex = int(ifindex)
+		switch pm.TCAttachPoint = r.str(hook, hp, "attach_point"); pm.TCAttachPoint {
+		case "", "BPF_TC_INGRESS", "BPF_TC_EGRESS":
+		default:
+			r.fail(badf(jsonPath(hp, "attach_point"), "%q is not BPF_TC_INGRESS or BPF_TC_EGRESS", pm.TCAttachPoint))
+		}
+	}
+	if opts, ok := r.object(v, p, "tcopts"); ok {
+		op := jsonPath(p, "tcopts")
+		handle, _ := r.uint(opts, op, "handle", math.MaxUint32, "a tc handle")
+		prio, _ := r.uint(opts, op, "priority", math.MaxUint16, "a tc priority")
+		pm.TCHandle, pm.TCPriority = uint32(handle), uint32(prio)
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"when", &pm.When}, {"unless", &pm.Unless}} {
+		if x := v.Get(k.key); x.Exists() && r.err == nil {
+			if x.Type != gjson.String || x.Str == "" {
+				r.fail(badf(jsonPath(p, k.key), "is %s, want the name of a bool global", kindName(x)))
 			}
-			*dst = int(r.Int())
-		}
-		return nil
-	}
-	var flags, handle, prio int
-	for _, e := range []error{
-		num("ifindex", &pm.Ifindex), num("flags", &flags),
-		num("tchook.ifindex", &pm.TCIfindex), num("tcopts.handle", &handle), num("tcopts.priority", &prio),
-	} {
-		if e != nil {
-			return pm, e
+			*k.dst = x.Str
 		}
 	}
-	pm.XDPFlags, pm.TCHandle, pm.TCPriority = uint32(flags), uint32(handle), uint32(prio)
-	pm.TCAttachPoint = v.Get("tchook.attach_point").String()
-	return pm, nil
+	return pm, r.err
+}
+
+func parseDataSection(v gjson.Result, p string) (DataSection, error) {
+	var r reader
+	ds := DataSection{Name: r.str(v, p, "name")}
+	if r.err != nil {
+		return ds, r.err
+	}
+	if ds.Name == "" {
+		return ds, badf(jsonPath(p, "name"), "missing")
+	}
+	var err error
+	eachList(v, "variables", p, &err, func(j int, vv gjson.Result, vp string) error {
+		vr, err := parseVariable(vv, vp)
+		if err == nil {
+			ds.Variables = append(ds.Variables, vr)
+		}
+		return err
+	})
+	return ds, err
 }
 
 func parseVariable(v gjson.Result, p string) (Variable, error) {
 	var vr Variable
+	var r reader
 	// bpftool's fork may write duplicate keys ("name" twice): the last one wins.
 	v.ForEach(func(k, val gjson.Result) bool {
-		switch k.String() {
-		case "name":
-			vr.Name = val.String()
-		case "type":
-			vr.Type = val.String()
-		case "description":
-			vr.Description = val.String()
+		key := k.String()
+		kp := jsonPath(p, key)
+		switch key {
+		case "name", "type", "description":
+			s := r.scalarStr(val, kp)
+			switch key {
+			case "name":
+				vr.Name = s
+			case "type":
+				vr.Type = s
+			default:
+				vr.Description = s
+			}
 		case "value":
-			if val.Type != gjson.Null {
-				vr.Value = val.Raw
+			vr.Value, _ = r.scalarRaw(val, kp)
+		case "offset", "size":
+			n, ok := r.number(val, kp, math.MaxUint32, "a number of bytes")
+			if ok {
+				n32 := uint32(n)
+				if key == "offset" {
+					vr.offset = &n32
+				} else {
+					vr.size = &n32
+				}
 			}
 		}
-		return true
+		return r.err == nil
 	})
+	if r.err != nil {
+		return vr, r.err
+	}
 	if vr.Name == "" {
 		return vr, badf(jsonPath(p, "name"), "missing")
 	}
-	if c := v.Get("cmdarg"); c.Exists() && c.Type != gjson.Null {
-		if !c.IsObject() {
-			return vr, badf(jsonPath(p, "cmdarg"), "is %s, want an object", kindName(c))
-		}
-		ca := Cmdarg{Long: c.Get("long").String(), Short: c.Get("short").String(), Help: c.Get("help").String(),
-			Metavar: c.Get("metavar").String()}
-		if pos := c.Get("positional"); pos.Exists() {
-			switch {
-			case pos.Type == gjson.True:
-				ca.Positional = 1
-			case pos.Type == gjson.False:
-			case pos.Type == gjson.Number && pos.Num >= 1 && pos.Num <= 16 && pos.Num == float64(int(pos.Num)):
-				ca.Positional = int(pos.Num)
-			default:
-				return vr, badf(jsonPath(p, "cmdarg", "positional"), "is %s, want true or a position from 1 to 16", pos.Raw)
-			}
-		}
-		if r := c.Get("role"); r.Exists() {
-			if !slices.Contains(optionRoles, r.Str) || r.Type != gjson.String {
-				return vr, badf(jsonPath(p, "cmdarg", "role"), "is %s, want one of %s", r.Raw, strings.Join(optionRoles, ", "))
-			}
-			ca.Role = r.Str
-		}
-		for _, k := range []struct {
-			key string
-			dst *string
-		}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}} {
-			if r := c.Get(k.key); r.Exists() {
-				if r.Type != gjson.String || r.Str == "" {
-					return vr, badf(jsonPath(p, "cmdarg", k.key), "is %s, want a non-empty string", kindName(r))
-				}
-				*k.dst = r.Str
-			}
-		}
-		if d := c.Get("default"); d.Exists() && d.Type != gjson.Null {
-			ca.Default = d.Raw
-		}
-		if s := c.Get("scale"); s.Exists() {
-			if s.Type != gjson.Number || s.Float() <= 0 {
-				return vr, badf(jsonPath(p, "cmdarg.scale"), "is %s, want a positive number", s.Raw)
-			}
-			ca.Scale = s.Float()
-		}
-		if len(ca.Short) > 1 {
-			return vr, badf(jsonPath(p, "cmdarg.short"), "%q is not a single character", ca.Short)
-		}
-		if strings.ContainsAny(ca.Long, " =") {
-			return vr, badf(jsonPath(p, "cmdarg.long"), "%q is not a valid flag name", ca.Long)
-		}
-		vr.Cmdarg = ca
+	c, ok := get(v, "cmdarg")
+	if !ok {
+		return vr, nil
 	}
+	cp := jsonPath(p, "cmdarg")
+	if !c.IsObject() {
+		return vr, badf(cp, "is %s, want an object", kindName(c))
+	}
+	ca := Cmdarg{Long: r.str(c, cp, "long"), Short: r.str(c, cp, "short"), Help: r.str(c, cp, "help"),
+		Metavar: r.str(c, cp, "metavar")}
+	if pos, ok := get(c, "positional"); ok {
+		switch {
+		case pos.Type == gjson.True:
+			ca.Positional = 1
+		case pos.Type == gjson.False:
+		case pos.Type == gjson.Number && pos.Num >= 1 && pos.Num <= 16 && pos.Num == float64(int(pos.Num)):
+			ca.Positional = int(pos.Num)
+		default:
+			return vr, badf(jsonPath(cp, "positional"), "is %s, want true or a position from 1 to 16", describe(pos))
+		}
+	}
+	if role, ok := get(c, "role"); ok {
+		if role.Type != gjson.String || !slices.Contains(optionRoles, role.Str) {
+			return vr, badf(jsonPath(cp, "role"), "is %s, want one of %s", describe(role), strings.Join(optionRoles, ", "))
+		}
+		ca.Role = role.Str
+	}
+	if d, ok := get(c, "default"); ok {
+		ca.Default, _ = r.scalarRaw(d, jsonPath(cp, "default"))
+	}
+	if r.err != nil {
+		return vr, r.err
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"unsupported", &ca.Unsupported}, {"pinned_map", &ca.PinnedMap}, {"max_entries", &ca.MaxEntries}, {"conflicts", &ca.Conflicts}} {
+		if x := c.Get(k.key); x.Exists() {
+			if x.Type != gjson.String || x.Str == "" {
+				return vr, badf(jsonPath(cp, k.key), "is %s, want a non-empty string", kindName(x))
+			}
+			*k.dst = x.Str
+		}
+	}
+	if s := c.Get("scale"); s.Exists() {
+		if s.Type != gjson.Number || s.Float() <= 0 || math.IsInf(s.Float(), 0) {
+			return vr, badf(jsonPath(cp, "scale"), "is %s, want a positive number", describe(s))
+		}
+		ca.Scale = s.Float()
+	}
+	if len(ca.Short) > 1 {
+		return vr, badf(jsonPath(cp, "short"), "%q is not a single character", ca.Short)
+	}
+	if strings.ContainsAny(ca.Long, " =") {
+		return vr, badf(jsonPath(cp, "long"), "%q is not a valid flag name", ca.Long)
+	}
+	vr.Cmdarg = ca
 	return vr, nil
 }
 
@@ -486,49 +644,212 @@ func parseExportType(e gjson.Result, p string) (ExportType, error) {
 	if !e.IsObject() {
 		return ExportType{}, badf(p, "is %s, want an object", kindName(e))
 	}
-	id := e.Get("type_id")
-	if id.Type != gjson.Number || id.Int() <= 0 {
+	var r reader
+	if id := e.Get("type_id"); !id.Exists() || id.Type == gjson.Null {
 		return ExportType{}, badf(jsonPath(p, "type_id"), "is %s, want a positive BTF type id", kindName(id))
 	}
-	x := ExportType{Name: e.Get("name").String(), Size: uint32(e.Get("size").Uint()), TypeID: btf.TypeID(id.Int())}
-	for _, m := range e.Get("members").Array() {
-		x.Members = append(x.Members, ExportMember{m.Get("name").String(), m.Get("type").String()})
+	x := ExportType{Name: r.str(e, p, "name"), TypeID: r.typeID(e, p, "type_id"), jsonSize: -1}
+	if n, ok := r.uint(e, p, "size", math.MaxInt64, "a number of bytes"); ok {
+		x.jsonSize = int64(n)
 	}
-	return x, nil
+	var err error
+	eachList(e, "members", p, &err, func(i int, m gjson.Result, mp string) error {
+		x.Members = append(x.Members, ExportMember{r.str(m, mp, "name"), r.str(m, mp, "type")})
+		return r.err
+	})
+	if r.err != nil {
+		return x, r.err
+	}
+	return x, err
 }
 
 // parseLegacyExport reads the v1 form {export_btf: base64 BTF, structs: [{id, name}]}.
 func parseLegacyExport(meta *Meta, et gjson.Result, p string) error {
+	var r reader
+	b64 := r.str(et, p, "export_btf")
+	if r.err != nil {
+		return r.err
+	}
 	raw, err := base64.StdEncoding.DecodeString(strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\r' {
 			return -1
 		}
 		return r
-	}, et.Get("export_btf").String()))
+	}, b64))
 	if err != nil {
-		return badf(jsonPath(p, "export_btf"), "invalid base64: %w", err)
+		return badf(jsonPath(p, "export_btf"), "invalid base64: %v", err)
 	}
 	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
-		return badf(jsonPath(p, "export_btf"), "invalid BTF: %w", err)
+		return badf(jsonPath(p, "export_btf"), "invalid BTF: %v", err)
 	}
 	meta.legacyBTF = spec
-	for i, s := range et.Get("structs").Array() {
-		sp := jsonPath(p, "structs", index(i))
-		id := s.Get("id")
-		t, err := spec.TypeByID(btf.TypeID(id.Int()))
+	eachList(et, "structs", p, &err, func(i int, s gjson.Result, sp string) error {
+		id := r.typeID(s, sp, "id")
+		name := r.str(s, sp, "name")
+		if r.err != nil {
+			return r.err
+		}
+		t, err := spec.TypeByID(id)
 		if err != nil {
-			return badf(jsonPath(sp, "id"), "type %s is not in export_btf", id.Raw)
+			return badf(jsonPath(sp, "id"), "type %d is not in export_btf", id)
 		}
 		st, ok := t.(*btf.Struct)
 		if !ok {
-			return badf(jsonPath(sp, "id"), "type %s is a %T, want a struct", id.Raw, t)
+			return badf(jsonPath(sp, "id"), "type %d is %s, want a struct", id, kindOf(t))
 		}
-		x := ExportType{Name: s.Get("name").String(), Size: st.Size, TypeID: btf.TypeID(id.Int())}
+		if name != "" && name != st.Name {
+			return badf(jsonPath(sp, "name"), "is %q but export_btf type %d is struct %s", name, id, st.Name)
+		}
+		x := ExportType{Name: st.Name, Size: st.Size, TypeID: id, jsonSize: -1}
 		for _, m := range st.Members {
 			x.Members = append(x.Members, ExportMember{Name: m.Name})
 		}
 		meta.ExportTypes = append(meta.ExportTypes, x)
+		return nil
+	})
+	return err
+}
+
+// reader reads typed values out of package JSON. A key that is absent or null reads as the
+// zero value; a key of the wrong JSON type is an error naming its path. The first error
+// sticks in err, so a parser can read several keys and check once.
+type reader struct{ err error }
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
 	}
-	return nil
+}
+
+// get returns obj[key] and whether it is present and not null.
+func get(obj gjson.Result, key string) (gjson.Result, bool) {
+	v := obj.Get(gjson.Escape(key))
+	return v, v.Exists() && v.Type != gjson.Null
+}
+
+// str reads obj[key] as a string.
+func (r *reader) str(obj gjson.Result, path, key string) string {
+	v, ok := get(obj, key)
+	if !ok {
+		return ""
+	}
+	return r.scalarStr(v, jsonPath(path, key))
+}
+
+// scalarStr reads v (at path) as a string; null reads as "".
+func (r *reader) scalarStr(v gjson.Result, path string) string {
+	if v.Type == gjson.Null {
+		return ""
+	}
+	if v.Type != gjson.String {
+		r.fail(badf(path, "is %s, want a string", describe(v)))
+		return ""
+	}
+	return v.Str
+}
+
+// scalarRaw returns the raw JSON of v (at path) when it is a bool, number or string, ""
+// for null, and an error for arrays and objects: no global takes one as its value.
+func (r *reader) scalarRaw(v gjson.Result, path string) (string, bool) {
+	switch v.Type {
+	case gjson.Null:
+		return "", false
+	case gjson.True, gjson.False, gjson.Number, gjson.String:
+		return v.Raw, true
+	}
+	r.fail(badf(path, "is %s, want a bool, number or string", kindName(v)))
+	return "", false
+}
+
+// boolean reads obj[key] as a bool.
+func (r *reader) boolean(obj gjson.Result, path, key string) bool {
+	v, ok := get(obj, key)
+	if !ok {
+		return false
+	}
+	if v.Type != gjson.True && v.Type != gjson.False {
+		r.fail(badf(jsonPath(path, key), "is %s, want true or false", describe(v)))
+		return false
+	}
+	return v.Bool()
+}
+
+// object returns obj[key] and true when it is an object; absent or null is false.
+func (r *reader) object(obj gjson.Result, path, key string) (gjson.Result, bool) {
+	v, ok := get(obj, key)
+	if !ok {
+		return v, false
+	}
+	if !v.IsObject() {
+		r.fail(badf(jsonPath(path, key), "is %s, want an object", kindName(v)))
+		return v, false
+	}
+	return v, true
+}
+
+// uint reads obj[key] as an integer in [0, max]; want says what it is, for errors. It
+// reports whether the key is present.
+func (r *reader) uint(obj gjson.Result, path, key string, max uint64, want string) (uint64, bool) {
+	v, ok := get(obj, key)
+	if !ok {
+		return 0, false
+	}
+	return r.number(v, jsonPath(path, key), max, want)
+}
+
+// number reads v (at path) as an integer in [0, max].
+func (r *reader) number(v gjson.Result, path string, max uint64, want string) (uint64, bool) {
+	if v.Type == gjson.Number {
+		n, err := strconv.ParseUint(v.Raw, 10, 64)
+		if err != nil { // 1e3, 8.0: fine if integral and in range
+			f := v.Float()
+			if f >= 0 && f <= float64(max) && f == math.Trunc(f) {
+				n, err = uint64(f), nil
+			}
+		}
+		if err == nil && n <= max {
+			return n, true
+		}
+	}
+	r.fail(badf(path, "is %s, want %s", describe(v), want))
+	return 0, false
+}
+
+// typeID reads obj[key], which must be present, as a BTF type id (1 to 2^32-1).
+func (r *reader) typeID(obj gjson.Result, path, key string) btf.TypeID {
+	v, ok := get(obj, key)
+	if !ok {
+		r.fail(badf(jsonPath(path, key), "is %s, want a positive BTF type id", kindName(v)))
+		return 0
+	}
+	n, ok := r.number(v, jsonPath(path, key), math.MaxUint32, "a positive BTF type id")
+	if ok && n == 0 {
+		r.fail(badf(jsonPath(path, key), "is 0, want a positive BTF type id"))
+	}
+	return btf.TypeID(n)
+}
+
+// describe names a JSON value in an error: a short number or string by its text, anything
+// else by its kind, so that the message stays one short line.
+func describe(v gjson.Result) string {
+	switch {
+	case v.Type == gjson.Number && len(v.Raw) <= 24:
+		return v.Raw
+	case v.Type == gjson.String && len(v.Str) <= 40:
+		return strconv.Quote(v.Str)
+	}
+	return kindName(v)
+}
+
+// kindOf names a BTF type in an error, e.g. `int "unsigned int"`.
+func kindOf(t btf.Type) string {
+	k := strings.ToLower(strings.TrimPrefix(fmt.Sprintf("%T", t), "*btf."))
+	if n := t.TypeName(); n != "" {
+		return fmt.Sprintf("%s %q", k, n)
+	}
+	if _, ok := t.(*btf.Array); ok {
+		return "array " + typeString(t)
+	}
+	return "an anonymous " + k
 }

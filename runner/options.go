@@ -76,6 +76,13 @@ type Option struct {
 	// PinnedMap names the map that the pinned map at the option's value (a bpffs path)
 	// replaces at Load ("" for ordinary options).
 	PinnedMap string
+	// MaxEntries names the map whose max_entries the option's value sets at Load ("" for
+	// ordinary options).
+	MaxEntries string
+	// Conflicts is the variable name of an option that may not be given together with
+	// this one ("" for none); Values.Set refuses the second of the two with a
+	// *ConflictError.
+	Conflicts string
 
 	btfType btf.Type
 }
@@ -103,9 +110,18 @@ const (
 	RoleInterval = "interval"
 	// RoleCount: how many sampling rounds Run prints before it ends (0: no limit).
 	RoleCount = "count"
+	// RoleRows: how many entries each round of a sampled map prints at most, after its
+	// sort (bcc's -r MAXROWS; 0: all).
+	RoleRows = "rows"
+	// RolePerfFreq: the sampling frequency (Hz) of the package's perf_event programs,
+	// instead of AttachOptions.PerfFreq (0: that one).
+	RolePerfFreq = "perf_freq"
+	// RolePerfPeriod: sample every N events (period mode) instead of at a frequency; when
+	// non-zero it wins over RolePerfFreq (bcc profile's -c).
+	RolePerfPeriod = "perf_period"
 )
 
-var optionRoles = []string{RoleDuration, RoleInterval, RoleCount}
+var optionRoles = []string{RoleDuration, RoleInterval, RoleCount, RoleRows, RolePerfFreq, RolePerfPeriod}
 
 // Positionals returns the positional options in the order they are given.
 func (p *Package) Positionals() []*Option {
@@ -168,8 +184,50 @@ func (v *Values) Set(name, value string) error {
 	if _, err := o.encode(value); err != nil {
 		return &ValueError{Flag: o.FlagName(), Err: err}
 	}
+	if err := v.conflict(o, value); err != nil {
+		return err
+	}
 	v.raw[name] = value
 	return nil
+}
+
+// conflict returns a *ConflictError when o, given value, and an option already set
+// exclude each other (cmdarg "conflicts", either way round). A bool given as false
+// counts as not given.
+func (v *Values) conflict(o *Option, value string) error {
+	if !given(o, value) {
+		return nil
+	}
+	for _, other := range v.pkg.opts {
+		if other == o || (o.Conflicts != other.Name && other.Conflicts != o.Name) {
+			continue
+		}
+		if s, ok := v.raw[other.Name]; ok && given(other, s) {
+			first, second := o, other
+			if other.Conflicts == o.Name {
+				first, second = other, o
+			}
+			return &ConflictError{Flag: flagSpelling(first), Other: flagSpelling(second)}
+		}
+	}
+	return nil
+}
+
+// given reports whether value, set for o, counts as giving the option.
+func given(o *Option, value string) bool {
+	if o.Kind != KindBool {
+		return true
+	}
+	b, _ := strconv.ParseBool(value)
+	return b
+}
+
+// flagSpelling is "-s/--long", or "--long" without a short flag.
+func flagSpelling(o *Option) string {
+	if o.Short != "" {
+		return "-" + o.Short + "/--" + o.FlagName()
+	}
+	return "--" + o.FlagName()
 }
 
 // Bool reports the value a bool global will have at load time: the value given with Set,
@@ -233,7 +291,8 @@ func (v *Values) IsSet(name string) bool {
 }
 
 // Role returns the value, as given by the user (before any scale), of the option with
-// role r, and whether the package has such an option with a non-zero value.
+// role r, and whether the package has such an option with a non-zero value. An option the
+// user did not set has its default, else the global's initial value in the object.
 func (v *Values) Role(r string) (float64, bool) {
 	for _, o := range v.pkg.opts {
 		if o.Role != r {
@@ -241,12 +300,45 @@ func (v *Values) Role(r string) (float64, bool) {
 		}
 		s, ok := v.value(o)
 		if !ok {
-			return 0, false
+			f := v.initial(o)
+			return f, f > 0
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		return f, err == nil && f > 0
 	}
 	return 0, false
+}
+
+// initial returns the initial value of a numeric option's global in the object, divided by
+// the option's scale (0 when there is none).
+func (v *Values) initial(o *Option) float64 {
+	vs, ok := v.pkg.spec.Variables[o.Name]
+	if !ok || len(vs.Value) < o.Size || o.Size == 0 {
+		return 0
+	}
+	b := vs.Value[:o.Size]
+	var f float64
+	switch {
+	case o.Kind == KindFloat && o.Size == 4:
+		f = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+	case o.Kind == KindFloat && o.Size == 8:
+		f = math.Float64frombits(binary.LittleEndian.Uint64(b))
+	case o.Kind == KindInt || o.Kind == KindUint:
+		var u uint64
+		for i := o.Size - 1; i >= 0; i-- {
+			u = u<<8 | uint64(b[i])
+		}
+		if o.Kind == KindInt && o.Size < 8 && u&(1<<(8*o.Size-1)) != 0 {
+			u |= ^uint64(0) << (8 * o.Size)
+		}
+		if f = float64(u); o.Kind == KindInt {
+			f = float64(int64(u))
+		}
+	}
+	if o.Scale != 0 {
+		f /= o.Scale
+	}
+	return f
 }
 
 // value returns the text an option has at load time and whether it has one: the value
@@ -274,7 +366,7 @@ func (p *Package) buildOptions() error {
 			if strings.HasPrefix(v.Name, "__eunomia_dummy") || v.Name == "__padding" {
 				continue
 			}
-			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", index(si), "variables", index(vi))
+			path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", si, "variables", vi)
 			o, err := p.newOption(ds.Name, v, path)
 			if err != nil {
 				return err
@@ -293,7 +385,27 @@ func (p *Package) buildOptions() error {
 			p.opts = append(p.opts, o)
 		}
 	}
+	if err := p.checkConflicts(); err != nil {
+		return err
+	}
 	return p.checkPositionals()
+}
+
+// checkConflicts checks that every cmdarg "conflicts" names another option.
+func (p *Package) checkConflicts() error {
+	for si, ds := range p.Meta.DataSections {
+		for vi, v := range ds.Variables {
+			c := v.Cmdarg.Conflicts
+			if c == "" {
+				continue
+			}
+			if o := p.Option(c); o == nil || c == v.Name {
+				path := jsonPath(p.Meta.path, "bpf_skel", "data_sections", si, "variables", vi, "cmdarg", "conflicts")
+				return badf(path, "%q is not another option of the program", c)
+			}
+		}
+	}
+	return nil
 }
 
 // checkPositionals checks that positional places are unique and that roles are on
@@ -338,7 +450,7 @@ func (p *Package) newOption(sec string, v Variable, path string) (*Option, error
 	}
 	o := &Option{Name: v.Name, Section: sec, Long: v.Name, Type: v.Type, btfType: vs.Type.Type,
 		Help: v.Description, Positional: v.Cmdarg.Positional, Role: v.Cmdarg.Role, Scale: v.Cmdarg.Scale, Metavar: v.Cmdarg.Metavar,
-		Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap}
+		Unsupported: v.Cmdarg.Unsupported, PinnedMap: v.Cmdarg.PinnedMap, MaxEntries: v.Cmdarg.MaxEntries, Conflicts: v.Cmdarg.Conflicts}
 	if o.Type == "" {
 		o.Type = typeString(o.btfType)
 	}
@@ -354,6 +466,14 @@ func (p *Package) newOption(sec string, v Variable, path string) (*Option, error
 		}
 		if ms, ok := p.spec.Maps[o.PinnedMap]; !ok || ms == nil {
 			return nil, badf(jsonPath(path, "cmdarg", "pinned_map"), "map %q is not in the BPF object", o.PinnedMap)
+		}
+	}
+	if o.MaxEntries != "" {
+		if o.Kind != KindInt && o.Kind != KindUint {
+			return nil, badf(jsonPath(path, "cmdarg", "max_entries"), "variable %s is a %s, want an integer", v.Name, o.Type)
+		}
+		if ms, ok := p.spec.Maps[o.MaxEntries]; !ok || ms == nil {
+			return nil, badf(jsonPath(path, "cmdarg", "max_entries"), "map %q is not in the BPF object", o.MaxEntries)
 		}
 	}
 	if v.Cmdarg.Long != "" {
@@ -453,6 +573,21 @@ func (o *Option) classify() error {
 	return nil
 }
 
+// enumValue returns the value of the enumerator named s when the option is an enum (an
+// enum global takes a name, e.g. --errno EPERM, as well as a number).
+func (o *Option) enumValue(s string) (uint64, bool) {
+	e, ok := btf.UnderlyingType(o.btfType).(*btf.Enum)
+	if !ok {
+		return 0, false
+	}
+	for _, v := range e.Values {
+		if v.Name == s {
+			return v.Value, true
+		}
+	}
+	return 0, false
+}
+
 func isCharType(t btf.Type) bool {
 	i, ok := btf.UnderlyingType(t).(*btf.Int)
 	return ok && i.Size == 1 && (i.Name == "char" || i.Encoding == btf.Char)
@@ -471,6 +606,10 @@ func (o *Option) encode(s string) ([]byte, error) {
 			b[0] = 1
 		}
 	case KindInt, KindUint:
+		if v, ok := o.enumValue(s); ok {
+			putUint(b, v)
+			break
+		}
 		if o.Scale != 0 {
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -582,7 +721,25 @@ func (p *Package) applyValues(spec *ebpf.CollectionSpec, v *Values) error {
 		if err := vs.Set(b); err != nil {
 			return fmt.Errorf("setting %s: %w", o.Name, err)
 		}
+		if o.MaxEntries != "" {
+			if err := setMaxEntries(spec.Maps[o.MaxEntries], o, val); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+// setMaxEntries gives map ms the size val of option o (cmdarg max_entries).
+func setMaxEntries(ms *ebpf.MapSpec, o *Option, val string) error {
+	n, err := strconv.ParseUint(val, 0, 32)
+	if err != nil || n == 0 {
+		return &ValueError{Flag: o.FlagName(), Err: fmt.Errorf("%q: want a map size from 1 to %d", val, uint32(math.MaxUint32))}
+	}
+	if ms == nil {
+		return fmt.Errorf("setting the size of map %s: not in the object", o.MaxEntries)
+	}
+	ms.MaxEntries = uint32(n)
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ type exporter struct {
 	keyPlan *decode.Plan // sampled maps only
 	table   *decode.Plan // sample type "table": key and value side by side
 	sort    []sortField  // sample.sort, resolved
+	stacks  bool         // the key has stack-id fields: entries render as stack counts
 }
 
 // sortField is a resolved SortKey: an integer at Offset in key||value.
@@ -52,8 +55,25 @@ func specMapName(spec *ebpf.CollectionSpec, mm MapMeta) (string, bool) {
 		if _, ok := spec.Maps[n]; ok {
 			return n, true
 		}
+		// libbpf makes an internal map's ident from its section name, any character that
+		// cannot be in a C identifier becoming '_' (".data.my_var" is "data_my_var").
+		for _, n := range slices.Sorted(maps.Keys(spec.Maps)) {
+			if strings.HasPrefix(n, ".") && skeletonIdent(n) == mm.Ident {
+				return n, true
+			}
+		}
 	}
 	return "", false
+}
+
+// skeletonIdent is libbpf's skeleton identifier of an internal map's section name.
+func skeletonIdent(section string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.TrimPrefix(section, "."))
 }
 
 func isStream(ms *ebpf.MapSpec) bool {
@@ -123,7 +143,7 @@ func (p *Package) compileOutputs(v *Values, now func() time.Time) ([]*exporter, 
 	opts := decode.Options{Flag: v.IsSet, Text: v.Text, Time: now}
 	var out []*exporter
 	for idx, mm := range p.Meta.Maps {
-		e, err := p.compileOutput(mm, jsonPath(p.Meta.path, "bpf_skel", "maps", index(idx)), opts)
+		e, err := p.compileOutput(mm, jsonPath(p.Meta.path, "bpf_skel", "maps", idx), opts)
 		if err != nil {
 			return nil, err
 		}
@@ -168,13 +188,25 @@ func (p *Package) compileOutput(mm MapMeta, path string, opts decode.Options) (*
 		if err := e.compileTable(path, opts); err != nil {
 			return nil, err
 		}
+		if decode.HasStacks(e.keyPlan) {
+			if err := p.compileStacks(e, path, opts.Flag); err != nil {
+				return nil, err
+			}
+		}
 	}
-	for _, c := range []struct{ key, name string }{{"when", mm.When}, {"unless", mm.Unless}} {
+	flags := []struct{ at, name string }{{jsonPath(path, "when"), mm.When}, {jsonPath(path, "unless"), mm.Unless}}
+	if smp := mm.Sample; smp != nil {
+		flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "time"), smp.Time})
+		if smp.UnitIf != nil {
+			flags = append(flags, struct{ at, name string }{jsonPath(path, "sample", "unit_if"), smp.UnitIf.Flag})
+		}
+	}
+	for _, c := range flags {
 		if c.name == "" {
 			continue
 		}
 		if o := p.Option(c.name); o == nil || o.Kind != KindBool {
-			return nil, badf(jsonPath(path, c.key), "%q is not a bool global of the program", c.name)
+			return nil, badf(c.at, "%q is not a bool global of the program", c.name)
 		}
 	}
 	return e, nil
@@ -196,7 +228,7 @@ func (p *Package) valuePlan(e *exporter, path string, opts decode.Options) (*dec
 			for i, cm := range mm.Export.Members {
 				t, err := p.spec.Types.TypeByID(cm.TypeID)
 				if err != nil {
-					return nil, badf(jsonPath(path, "export_config", "custom_members", index(i), "btf_type_id"), "type %d is not in the object's BTF", cm.TypeID)
+					return nil, badf(jsonPath(path, "export_config", "custom_members", i, "btf_type_id"), "type %d is not in the object's BTF", cm.TypeID)
 				}
 				members = append(members, decode.Member{Name: cm.Name, Offset: cm.Offset, Type: t})
 			}
@@ -227,7 +259,7 @@ func (p *Package) valuePlan(e *exporter, path string, opts decode.Options) (*dec
 	if p.Meta.legacyBTF != nil {
 		types = p.Meta.legacyBTF
 	}
-	at := jsonPath(p.Meta.path, "export_types", index(0))
+	at := jsonPath(p.Meta.path, "export_types", 0)
 	t, err := types.TypeByID(et.TypeID)
 	if err != nil {
 		return nil, badf(jsonPath(at, "type_id"), "type %d is not in the BTF", et.TypeID)

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -47,7 +51,7 @@ func Parse(data []byte) (*Package, error) {
 		if isWasm(data) {
 			return nil, badf("", "WASM modules are not supported (ecli runs JSON packages)")
 		}
-		return nil, badf("", "not valid JSON")
+		return nil, badf("", "not valid JSON: %s", syntaxError(data))
 	}
 	root := gjson.ParseBytes(data)
 	if !root.IsObject() {
@@ -107,10 +111,17 @@ func build(meta gjson.Result, path string, elf []byte) (*Package, error) {
 	if err := p.buildOptions(); err != nil {
 		return nil, err
 	}
+	if err := p.checkProgConditions(); err != nil {
+		return nil, err
+	}
 	// What the package prints is checked now, not after the programs are attached. The
 	// plans are not kept: a Plan holds per-run state and depends on the values, so each
 	// Instance compiles its own at Load.
-	if _, err := p.compileOutputs(p.NewValues(), nil); err != nil {
+	exps, err := p.compileOutputs(p.NewValues(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkStackTraces(exps); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -127,43 +138,12 @@ func (p *Package) Name() string {
 	return strings.TrimSuffix(p.Meta.ObjName, "_bpf")
 }
 
-// check validates cross references between the metadata and the object.
+// check validates the metadata against the object (check.go): what the JSON says about
+// programs, maps, data sections and export types must agree with the ELF and its BTF.
 func (p *Package) check() error {
-	for i, pr := range p.Meta.Progs {
-		ps, ok := p.spec.Programs[pr.Name]
-		if !ok {
-			return badf(jsonPath(p.Meta.path, "bpf_skel", "progs", index(i), "name"), "program %q is not in the BPF object", pr.Name)
-		}
-		switch pr.Attach {
-		case "":
-			// Legacy packages have no attach key: the ELF section is the truth.
-			p.Meta.Progs[i].Attach = ps.SectionName
-		case ps.SectionName:
-		default:
-			// Programs attach by their ELF section (as libbpf does); a different attach
-			// string would make `ecli inspect` show one thing and `ecli run` do another.
-			return badf(jsonPath(p.Meta.path, "bpf_skel", "progs", index(i), "attach"),
-				"%q does not match the ELF section %q of program %s", pr.Attach, ps.SectionName, pr.Name)
-		}
-	}
-	if p.Meta.legacyBTF != nil {
-		return nil
-	}
-	for i, et := range p.Meta.ExportTypes {
-		at := jsonPath(p.Meta.path, "export_types", index(i))
-		if p.spec.Types == nil {
-			return badf(at, "the BPF object has no BTF")
-		}
-		t, err := p.spec.Types.TypeByID(et.TypeID)
-		if err != nil {
-			return badf(jsonPath(at, "type_id"), "type %d is not in the object's BTF", et.TypeID)
-		}
-		s, ok := t.(*btf.Struct)
-		if !ok {
-			return badf(jsonPath(at, "type_id"), "type %d is a %T, want a struct", et.TypeID, t)
-		}
-		if et.Name != "" && s.Name != et.Name {
-			return badf(jsonPath(at, "name"), "%q does not match BTF type %d (struct %s)", et.Name, et.TypeID, s.Name)
+	for _, c := range []func() error{p.checkProgs, p.checkMaps, p.checkDataSections, p.checkExportTypes} {
+		if err := c(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -193,17 +173,32 @@ func inflateObject(b64 string, size gjson.Result) ([]byte, error) {
 		return nil, badf("bpf_object", "inflates to more than %d bytes", MaxObjectSize)
 	}
 	if size.Exists() {
-		if size.Type != gjson.Number || size.Int() < 0 {
-			return nil, badf("bpf_object_size", "is %s, want a non-negative number", kindName(size))
+		var r reader
+		n, _ := r.number(size, "bpf_object_size", math.MaxInt64, "a number of bytes")
+		if r.err != nil {
+			return nil, r.err
 		}
-		if size.Int() != int64(len(elf)) {
-			return nil, badf("bpf_object_size", "is %d but the object inflates to %d bytes", size.Int(), len(elf))
+		if n != uint64(len(elf)) {
+			return nil, badf("bpf_object_size", "is %d but the object inflates to %d bytes", n, len(elf))
 		}
 	}
 	if !bytes.HasPrefix(elf, []byte("\x7fELF")) {
 		return nil, badf("bpf_object", "does not hold an ELF file")
 	}
 	return elf, nil
+}
+
+// syntaxError says where data stops being JSON, e.g. "unexpected end of JSON input".
+func syntaxError(data []byte) string {
+	err := json.Unmarshal(data, new(json.RawMessage))
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("%v (at byte %d)", se, se.Offset)
+	case err != nil:
+		return err.Error()
+	}
+	return "rejected by the parser"
 }
 
 func isWasm(data []byte) bool { return bytes.HasPrefix(data, []byte("\x00asm")) }

@@ -281,6 +281,11 @@ func FuzzParse(f *testing.F) {
 		f.Add(readVector(f, v))
 	}
 	f.Add([]byte(`{"bpf_object":"","meta":{"bpf_skel":{"maps":null}}}`))
+	for _, tc := range hostileCases(f) {
+		if tc.name != "zlib bomb" { // 64 MiB to inflate per run: tested once, in TestParseHostile
+			f.Add(tc.in)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(data)
 		if err != nil {
@@ -324,17 +329,19 @@ func TestParseExportChecked(t *testing.T) {
 
 func TestJSONPath(t *testing.T) {
 	for _, tc := range []struct {
-		elems []string
-		want  string
+		parent string
+		elems  []any
+		want   string
 	}{
-		{[]string{"meta", "bpf_skel", "progs", index(0), "name"}, "meta.bpf_skel.progs[0].name"},
-		{[]string{"", "bpf_skel", "maps", index(12)}, "bpf_skel.maps[12]"},
-		{[]string{"", "export_types"}, "export_types"},
-		{[]string{"a.b[1]", "c"}, "a.b[1].c"},
-		{[]string{"", ""}, ""},
+		{"meta", []any{"bpf_skel", "progs", 0, "name"}, "meta.bpf_skel.progs[0].name"},
+		{"", []any{"bpf_skel", "maps", 12}, "bpf_skel.maps[12]"},
+		{"", []any{"export_types"}, "export_types"},
+		{"a.b[1]", []any{"c"}, "a.b[1].c"},
+		{"", []any{""}, ""},
+		{"meta", []any{"", "doc"}, "meta.doc"},
 	} {
-		if got := jsonPath(tc.elems...); got != tc.want {
-			t.Errorf("jsonPath(%q) = %q, want %q", tc.elems, got, tc.want)
+		if got := jsonPath(tc.parent, tc.elems...); got != tc.want {
+			t.Errorf("jsonPath(%q, %v) = %q, want %q", tc.parent, tc.elems, got, tc.want)
 		}
 	}
 }

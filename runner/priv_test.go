@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -92,17 +93,19 @@ func (s *session) stop() {
 // waitFor returns the first line matching ok, failing after timeout.
 func (s *session) waitFor(timeout time.Duration, ok func(string) bool) string {
 	s.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	var found string
+	if testutils.Poll(timeout, func() bool {
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		for _, l := range s.lines {
 			if ok(l) {
-				s.mu.Unlock()
-				return l
+				found = l
+				return true
 			}
 		}
-		s.mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
+		return false
+	}) {
+		return found
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -254,6 +257,12 @@ func TestRunPerfEventStackTrace(t *testing.T) {
 		t.Errorf("stack header %q", line)
 	}
 	s.waitFor(5*time.Second, func(l string) bool { return strings.HasPrefix(l, "  0 [<") })
+	// Frames are symbolized: kernel frames from /proc/kallsyms, ours from this test binary
+	// (the busy loop above is this function's closure).
+	kernel := regexp.MustCompile(`^  [0-9]+ \[<ffff[0-9a-f]{12}>\] [A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+( \[[A-Za-z0-9_]+\])?$`)
+	s.waitFor(10*time.Second, kernel.MatchString)
+	user := regexp.MustCompile(`^  [0-9]+ \[<0000[0-9a-f]{12}>\] ecli/runner\.TestRunPerfEventStackTrace\.func1\+0x[0-9a-f]+ .*priv_test\.go:[0-9]+$`)
+	s.waitFor(10*time.Second, user.MatchString)
 }
 
 func TestRunXDPOnLoopback(t *testing.T) {
@@ -408,21 +417,27 @@ func TestLostEventsReported(t *testing.T) {
 	}
 	s := start(t, p, v, JSON, AttachOptions{})
 	execTrue(t)
-	time.Sleep(300 * time.Millisecond)
+	// The burst is over when exec returns; wait until every event is printed or reported lost
+	// (the runner polls the counter every second), then stop, which reports the rest.
+	count := func() (printed, lost int) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, d := range s.diag {
+			var n int
+			if _, err := fmt.Sscanf(d, "lost %d events", &n); err == nil && strings.Contains(d, "counted them in dropped") {
+				lost += n
+			}
+		}
+		for _, l := range s.lines {
+			if strings.Contains(l, `"seq":`) {
+				printed++
+			}
+		}
+		return printed, lost
+	}
+	testutils.Poll(10*time.Second, func() bool { p, l := count(); return p+l >= 64 })
 	s.stop()
-	lost := 0
-	for _, d := range s.diag {
-		var n int
-		if _, err := fmt.Sscanf(d, "lost %d events", &n); err == nil && strings.Contains(d, "counted them in dropped") {
-			lost += n
-		}
-	}
-	printed := 0
-	for _, l := range s.lines {
-		if strings.Contains(l, `"seq":`) {
-			printed++
-		}
-	}
+	printed, lost := count()
 	if lost == 0 || printed+lost != 64 {
 		t.Errorf("printed %d + lost %d events, want 64 with some lost; diagnostics %q", printed, lost, s.diag)
 	}

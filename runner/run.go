@@ -13,6 +13,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/perf"
 	"github.com/cilium/ebpf/ringbuf"
+
+	"ecli/runner/decode"
 )
 
 // Format selects how events are written.
@@ -77,11 +79,15 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 		}
 	}()
 	var readers []func() error
+	var sym *symbols // names stack addresses, shared by the outputs; made on first need
 	for _, e := range i.outputs {
 		if !e.active(i.values.Bool) {
 			continue // when/unless: not printed with these options
 		}
-		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, &lost)
+		if sym == nil && (e.stacks || e.meta.StackTrace != nil) {
+			sym = newSymbols(opts.Diag)
+		}
+		read, closer, err := i.openOutput(ctx, cancel, e, w, opts, &lost, sym)
 		if err != nil {
 			return err
 		}
@@ -105,22 +111,39 @@ func (i *Instance) Run(ctx context.Context, opts RunOptions) error {
 
 // openOutput writes an output's text header and opens its reader. It returns the loop
 // that reads the output until ctx is done, and what to close afterwards (or nil).
-func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) (func() error, func() error, error) {
+func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64, sym *symbols) (func() error, func() error, error) {
 	m := i.coll.Maps[e.name]
 	if m == nil {
 		return nil, nil, fmt.Errorf("running: map %s not loaded", e.name)
+	}
+	var trace *decode.StackTrace // eunomia's stack_trace interpreter
+	if e.meta.StackTrace != nil && e.meta.Sample == nil {
+		var err error
+		if trace, err = decode.NewStackTrace(e.plan, decode.StackOptions{Fields: e.meta.StackTrace.FieldMap, Symbolizer: sym}); err != nil {
+			return nil, nil, fmt.Errorf("running: map %s: %w", e.name, err)
+		}
 	}
 	if opts.Format == Text && e.meta.Sample == nil && e.meta.StackTrace == nil {
 		w.write([]byte(e.plan.Header() + "\n"))
 	}
 	switch {
 	case e.meta.Sample != nil:
-		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, stop: stop}
+		s := &sampler{e: e, m: m, w: w, format: opts.Format, now: i.now, diag: opts.Diag, flag: i.values.Bool, stop: stop}
 		if iv, ok := i.values.Role(RoleInterval); ok {
 			s.interval = seconds(iv)
 		}
 		if n, ok := i.values.Role(RoleCount); ok {
 			s.rounds = int(n)
+		}
+		if n, ok := i.values.Role(RoleRows); ok {
+			s.rows = int(n)
+		}
+		if e.stacks {
+			sc, err := decode.NewStackCounts(e.keyPlan, e.plan, decode.StackCountsOptions{Flag: i.values.Bool, Symbolizer: sym})
+			if err != nil {
+				return nil, nil, fmt.Errorf("running: map %s: %w", e.name, err)
+			}
+			s.stacks, s.lookup, s.sym, s.sizeHint = sc, stackMaps{i.coll}, sym, i.stackSizeHint(sc.Maps())
 		}
 		return func() error { return s.loop(ctx) }, nil, nil
 	case e.specMap.Type == ebpf.RingBuf:
@@ -128,13 +151,13 @@ func (i *Instance) openOutput(ctx context.Context, stop context.CancelFunc, e *e
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening ring buffer %s: %w", e.name, err)
 		}
-		return func() error { return pollRing(ctx, rd, e, w, opts) }, rd.Close, nil
+		return func() error { return pollRing(ctx, rd, e, trace, w, opts) }, rd.Close, nil
 	case e.specMap.Type == ebpf.PerfEventArray:
 		rd, err := perf.NewReader(m, perfPagesPerCPU*os.Getpagesize())
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening perf buffer %s: %w", e.name, err)
 		}
-		return func() error { return pollPerf(ctx, rd, e, w, opts, lost) }, rd.Close, nil
+		return func() error { return pollPerf(ctx, rd, e, trace, w, opts, lost) }, rd.Close, nil
 	}
 	return nil, nil, fmt.Errorf("running: map %s is neither sampled nor a ring or perf buffer", e.name)
 }
@@ -200,13 +223,14 @@ func (l *lockedWriter) write(b []byte) {
 	}
 }
 
-// emit decodes one sample and writes it as a line; buf is reused between events.
-func emit(e *exporter, sample []byte, buf *[]byte, w *lockedWriter, opts RunOptions) {
+// emit decodes one sample and writes it as a line; buf is reused between events. trace,
+// when set, renders the text of a stack_trace interpreter.
+func emit(e *exporter, trace *decode.StackTrace, sample []byte, buf *[]byte, w *lockedWriter, opts RunOptions) {
 	var err error
 	b := (*buf)[:0]
 	switch {
-	case e.meta.StackTrace != nil && opts.Format == Text:
-		b, err = appendStackTrace(b, e, sample)
+	case trace != nil && opts.Format == Text:
+		b, err = trace.AppendText(b, sample)
 	case opts.Format == JSON:
 		b, err = e.plan.AppendJSON(b, sample)
 	default:
@@ -223,7 +247,7 @@ func emit(e *exporter, sample []byte, buf *[]byte, w *lockedWriter, opts RunOpti
 	*buf = b
 }
 
-func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, w *lockedWriter, opts RunOptions) error {
+func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, trace *decode.StackTrace, w *lockedWriter, opts RunOptions) error {
 	stop := context.AfterFunc(ctx, func() { rd.Close() })
 	defer stop()
 	defer rd.Close()
@@ -236,11 +260,11 @@ func pollRing(ctx context.Context, rd *ringbuf.Reader, e *exporter, w *lockedWri
 			}
 			return fmt.Errorf("reading ring buffer %s: %w", e.name, err)
 		}
-		emit(e, rec.RawSample, &buf, w, opts)
+		emit(e, trace, rec.RawSample, &buf, w, opts)
 	}
 }
 
-func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) error {
+func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, trace *decode.StackTrace, w *lockedWriter, opts RunOptions, lost *atomic.Uint64) error {
 	stop := context.AfterFunc(ctx, func() { rd.Close() })
 	defer stop()
 	defer rd.Close()
@@ -258,6 +282,6 @@ func pollPerf(ctx context.Context, rd *perf.Reader, e *exporter, w *lockedWriter
 			opts.Diag(fmt.Sprintf("lost %d events on CPU #%d", rec.LostSamples, rec.CPU))
 			continue
 		}
-		emit(e, rec.RawSample, &buf, w, opts)
+		emit(e, trace, rec.RawSample, &buf, w, opts)
 	}
 }

@@ -21,31 +21,54 @@ type sampler struct {
 	format Format
 	now    func() time.Time
 	diag   func(string)
+	// flag reads bool globals (sample.time, sample.unit_if).
+	flag func(string) bool
 	// interval, if set, replaces the package's interval (and turns an at-exit map into
 	// an interval one): an option with role interval.
 	interval time.Duration
 	// rounds, if set, is how many interval rounds are printed before stop ends the run
 	// (role count); the run then prints no extra round at exit.
 	rounds int
-	stop   func()
+	// rows, if set, is how many entries a round prints at most, after sorting (role rows).
+	rows int
+	stop func()
 
 	hist    *decode.Histogram // log2_hist / linear_hist text, built on first use
 	histErr error
+
+	// stacks renders a key with stack-id fields (nil otherwise), reading stack ids through
+	// lookup; sym takes snapshots of the processes whose user stacks are counted.
+	stacks   *decode.StackCounts
+	lookup   decode.StackLookup
+	sym      *symbols
+	seen     map[uint32]bool // processes observed
+	sizeHint string          // what to enlarge when stacks were lost for room
 }
+
+// observeInterval is how often a map of user stack counts is scanned for new processes, so
+// that their memory maps are taken while they run.
+const observeInterval = time.Second
 
 func (s *sampler) loop(ctx context.Context) error {
 	smp := s.e.meta.Sample
-	if s.format == Text && smp.Type == "default_kv" {
+	if s.format == Text && smp.Type == "default_kv" && s.stacks == nil {
 		s.w.write([]byte(s.kv().Header() + "\n"))
 	}
-	var tick <-chan time.Time
+	var tick, observe <-chan time.Time
 	if interval := s.tickInterval(); interval > 0 {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		tick = t.C
 	}
+	if s.stacks != nil && s.sym != nil {
+		t := time.NewTicker(observeInterval)
+		defer t.Stop()
+		observe = t.C
+	}
 	for n := 0; ; {
 		select {
+		case <-observe:
+			s.observeProcesses()
 		case <-ctx.Done():
 			// A last round at exit, as bcc tools print their histograms on Ctrl-C.
 			s.round()
@@ -93,17 +116,69 @@ func (s *sampler) round() {
 		s.diag(fmt.Sprintf("iterating map %s: %v", s.e.name, err))
 	}
 	sortEntries(entries, s.e.sort)
-	if s.e.table != nil && s.format == Text {
+	if s.rows > 0 && len(entries) > s.rows {
+		entries = entries[:s.rows]
+	}
+	switch {
+	case s.stacks != nil && s.format == Text:
+		if !s.stacks.Folded() {
+			out.WriteString("\n") // bcc's stack tools print an empty line (the ^C line) first
+		}
+	case s.e.table != nil && s.format == Text:
 		// bcc prints its tables after an empty line (the ^C line).
 		out.WriteString("\n" + s.e.table.Header() + "\n")
 	}
+	if h, err := s.histogram(); err == nil && h != nil && h.BCC() {
+		if len(s.e.sort) == 0 {
+			// bcc prints its sections in hash order; key order is as good and stable.
+			slices.SortStableFunc(entries, func(a, b kv) int { return bytes.Compare(a.key, b.key) })
+		}
+		if s.format == Text {
+			// Every round of bcc's histogram tools starts with print(), then -T's
+			// print("%-8s\n" % strftime("%H:%M:%S"), end="").
+			out.WriteByte('\n')
+			if s.e.meta.Sample.Time != "" && s.flag(s.e.meta.Sample.Time) {
+				out.Write(s.now().AppendFormat(nil, "15:04:05"))
+				out.WriteByte('\n')
+			}
+		}
+	}
+	missed, full := 0, false
 	for _, en := range entries {
 		if err := s.entry(&out, en.key, en.val); err != nil {
 			s.diag(fmt.Sprintf("sampling map %s: %v", s.e.name, err))
 		}
+		if s.stacks != nil {
+			n, f := s.stacks.Missed(en.key)
+			missed, full = missed+n, full || f
+		}
 	}
 	if out.Len() > 0 {
 		s.w.write(out.Bytes())
+	}
+	if missed > 0 {
+		// bcc: "WARNING: %d stack traces could not be displayed.%s" on stderr.
+		hint := ""
+		if full {
+			hint = s.sizeHint
+		}
+		s.diag(fmt.Sprintf("WARNING: %d stack traces could not be displayed.%s", missed, hint))
+	}
+}
+
+// observeProcesses takes memory-map snapshots of the processes with user stacks in the map
+// that were not seen before.
+func (s *sampler) observeProcesses() {
+	if s.seen == nil {
+		s.seen = map[uint32]bool{}
+	}
+	key, val := make([]byte, s.m.KeySize()), make([]byte, s.m.ValueSize())
+	it := s.m.Iterate()
+	for it.Next(&key, &val) {
+		if pid, ok := s.stacks.Process(key); ok && !s.seen[pid] {
+			s.seen[pid] = true
+			s.sym.observe(pid)
+		}
 	}
 }
 
@@ -161,14 +236,23 @@ func (s *sampler) kv() decode.KV { return decode.KV{Key: s.e.keyPlan, Value: s.e
 func (s *sampler) entry(out *bytes.Buffer, key, val []byte) error {
 	var b []byte
 	var err error
+	h, herr := s.histogram()
 	switch {
-	case s.format == JSON:
-		b, err = s.kv().AppendJSON(nil, key, val)
-	case s.e.meta.Sample.Type == "log2_hist" || s.e.meta.Sample.Type == "linear_hist":
-		var h *decode.Histogram
-		if h, err = s.histogram(); err == nil {
+	case s.stacks != nil && s.format == JSON:
+		b, err = s.stacks.AppendJSON(nil, key, val, s.lookup)
+	case s.stacks != nil:
+		b, err = s.stacks.AppendText(nil, key, val, s.lookup)
+	case h != nil || herr != nil:
+		if err = herr; err != nil {
+			break
+		}
+		if s.format == JSON {
+			b, err = h.AppendJSON(nil, key, val)
+		} else {
 			b, err = h.AppendText(nil, key, val)
 		}
+	case s.format == JSON:
+		b, err = s.kv().AppendJSON(nil, key, val)
 	case s.e.meta.Sample.Type == "table":
 		b, err = s.e.table.AppendEntryText(nil, key, val)
 	default:
@@ -181,25 +265,22 @@ func (s *sampler) entry(out *bytes.Buffer, key, val []byte) error {
 	return nil
 }
 
-// histogram returns the map's histogram rendering, building it on first use.
+// histogram returns the map's histogram rendering, building it on first use; nil, nil
+// when the map is not a histogram.
 func (s *sampler) histogram() (*decode.Histogram, error) {
+	smp := s.e.meta.Sample
+	if smp.Type != "log2_hist" && smp.Type != "linear_hist" {
+		return nil, nil
+	}
 	if s.hist == nil && s.histErr == nil {
-		smp := s.e.meta.Sample
-		opts := decode.HistOptions{Kind: decode.Log2, Unit: smp.Unit}
+		opts := decode.HistOptions{Kind: decode.Log2, Unit: smp.Unit, Now: s.now}
 		if smp.Type == "linear_hist" {
 			opts.Kind = decode.Linear
+		}
+		if smp.UnitIf != nil && s.flag(smp.UnitIf.Flag) {
+			opts.Unit = smp.UnitIf.Unit
 		}
 		s.hist, s.histErr = decode.NewHistogram(s.e.keyPlan, s.e.plan, opts)
 	}
 	return s.hist, s.histErr
-}
-
-// appendStackTrace renders a stack-trace event like eunomia's stack_trace interpreter,
-// without symbols.
-func appendStackTrace(b []byte, e *exporter, sample []byte) ([]byte, error) {
-	st, err := decode.NewStackTrace(e.plan, decode.StackOptions{Fields: e.meta.StackTrace.FieldMap})
-	if err != nil {
-		return b, err
-	}
-	return st.AppendText(b, sample)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/tidwall/gjson"
 
+	"ecli/internal/testutils"
 	"ecli/runner/decode"
 )
 
@@ -35,6 +37,11 @@ func TestParseSampleExtensions(t *testing.T) {
 		{json: `{"interval": 0, "sort": 3}`, wantErr: "sample.sort: is a number"},
 		{json: `{"interval": 0, "sort": "a,,b"}`, wantErr: "empty field name"},
 		{json: `{"interval": 0, "sort": "-"}`, wantErr: "empty field name"},
+		{json: `{"interval": 0, "type": "log2_hist", "unit": "usecs", "unit_if": "targ_ms:msecs", "time": "targ_ts"}`,
+			want: Sample{Type: "log2_hist", Unit: "usecs", AtExit: true, Time: "targ_ts", UnitIf: &UnitIf{Flag: "targ_ms", Unit: "msecs"}}},
+		{json: `{"interval": 0, "unit_if": "targ_ms"}`, wantErr: `sample.unit_if: is "targ_ms", want "GLOBAL:UNIT"`},
+		{json: `{"interval": 0, "unit_if": ":msecs"}`, wantErr: "sample.unit_if"},
+		{json: `{"interval": 0, "time": true}`, wantErr: "sample.time: is a bool"},
 	} {
 		t.Run(tc.json, func(t *testing.T) {
 			got, err := parseSample(gjson.Parse(tc.json), "m.sample")
@@ -47,7 +54,7 @@ func TestParseSampleExtensions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fmt.Sprint(*got) != fmt.Sprint(tc.want) {
+			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v\nwant %+v", *got, tc.want)
 			}
 		})
@@ -267,5 +274,40 @@ func TestTableSortErrors(t *testing.T) {
 	e, err := tableExporter(t, withName, u64, Sample{Type: "default_kv", Sort: []SortKey{{Field: "id"}}})
 	if err != nil || e.table != nil || len(e.sort) != 1 {
 		t.Errorf("default_kv with sort: %v, table %v, sort %v", err, e.table, e.sort)
+	}
+}
+
+// TestTableRows: role rows keeps the first N entries of a round, after the sort.
+func TestTableRows(t *testing.T) {
+	testutils.RequirePrivileged(t)
+	e, err := tableExporter(t, flowKey, flowCount, Sample{Type: "table", AtExit: true,
+		Sort: []SortKey{{Field: "n", Desc: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Hash, KeySize: 12, ValueSize: 8, MaxEntries: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	flows := []flowEntry{
+		{[4]byte{10, 0, 0, 1}, 0, 80, 3},
+		{[4]byte{10, 0, 0, 2}, 0, 443, 9},
+		{[4]byte{10, 0, 0, 3}, 0, 22, 1},
+		{[4]byte{10, 0, 0, 4}, 0, 8080, 5},
+	}
+	for _, f := range flows {
+		en := f.kv()
+		if err := m.Put(en.key, en.val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	s := &sampler{e: e, m: m, w: &lockedWriter{w: &out, fail: func() {}}, format: Text, rows: 2,
+		flag: func(string) bool { return false }, diag: func(d string) { t.Error(d) }}
+	s.round()
+	want := "\n" + e.table.Header() + "\n" + flows[1].text() + "\n" + flows[3].text() + "\n"
+	if out.String() != want {
+		t.Errorf("rows:\n%q\nwant\n%q", out.String(), want)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"ecli/runner"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "execsnoop") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // flags are the output-shaping flags of one run.
 type flags struct{ time, ts, uid, pcomm, cpu, quote bool }

@@ -16,7 +16,7 @@ import (
 	"ecli/runner"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "exitsnoop") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // bcc python exitsnoop's format strings (tools/exitsnoop.py).
 const (

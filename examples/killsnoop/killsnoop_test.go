@@ -14,7 +14,7 @@ import (
 	"ecli/internal/testutils/tooltest"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "killsnoop") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // bcc python killsnoop's format strings (tools/killsnoop.py), with pid_bytes = 6: the digits
 // of the kernel's default pid_max (32768) plus one.

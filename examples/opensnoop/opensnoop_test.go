@@ -19,7 +19,7 @@ import (
 	"ecli/internal/testutils/tooltest"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "opensnoop") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // flags are the output-shaping flags of one run.
 type flags struct{ ts, uid, tid, ext bool }

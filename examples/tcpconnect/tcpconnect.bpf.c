@@ -21,6 +21,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "ecli/ecli.h"
 #include "tcpconnect.h"
 
@@ -56,14 +57,14 @@ const volatile bool targ_count ECLI("short=c") ECLI("long=count")
 	ECLI("help=count connects per source address, destination address and port; print the table at exit") = false;
 
 const volatile bool targ_dns ECLI("short=d") ECLI("long=dns")
-	ECLI("help=include likely DNS query")
-	ECLI("unsupported=bcc matches connects with DNS answers it parses in user space, and a package has no user-space code") = false;
+	ECLI("help=include likely DNS query associated with each connect") ECLI("conflicts=targ_count") = false;
 #include "ecli/filter.h"
 
 struct piddata {
 	char comm[TASK_COMM_LEN];
 	__u32 pid;
 	__u32 uid;
+	__u64 ts_ns; /* when the connect started (-d measures the answer's age from it) */
 };
 
 /* -L only: sockets in SYN_SENT, keyed by address */
@@ -111,6 +112,312 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
+
+/* ---- -d: DNS answers, parsed in the kernel ----
+ *
+ * bcc copies every UDP payload from port 53 to Python (kprobes on udp_recvmsg) and parses it
+ * with dnslib. Here a cgroup_skb/ingress program on the cgroup v2 root sees every packet
+ * delivered to a local socket (stub resolvers on 127.0.0.53 included), parses DNS answers
+ * itself and keeps IP -> {question, time} in an LRU hash; the connect path looks DADDR up.
+ * Only answers with QR=1, one question and at least one answer are used, and only their
+ * A and AAAA records (bcc's rules); every address maps to the question name (for a CNAME
+ * chain, the name that was asked). A message that ends inside a record, or a name with
+ * reserved label bits, a label past the end or a compression pointer that does not point
+ * back, is dropped whole. DNS over TCP, DoT and DoH are not seen (bcc ignores them too). */
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_UDP 17
+#define DNS_PORT 53
+#define DNS_BUF 1024		/* bytes of a DNS message parsed (a power of two) */
+#define DNS_MASK (DNS_BUF - 1)
+#define DNS_HDR 12
+#define DNS_MAX_ANSWERS 16	/* A/AAAA records kept per message */
+#define DNS_STEPS 256		/* labels + records walked in the answer section */
+#define DNS_TTL_NS (24ULL * 3600 * 1000000000) /* bcc's cache TTL */
+#define DNS_ENTRIES 10240	/* bcc's DNS_CACHE_SIZE */
+#define TYPE_A 1
+#define TYPE_AAAA 28
+
+/* an address: IPv4 as ::ffff:a.b.c.d */
+struct dns_key {
+	__u8 addr[16];
+};
+
+struct dns_name {
+	char name[DNS_NAME_LEN];
+	__u64 ts_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DNS_ENTRIES);
+	__type(key, struct dns_key);
+	__type(value, struct dns_name);
+} dns_names SEC(".maps");
+
+/* dns_walk is where dns_answers keeps its place between loop iterations. It lives in map
+ * memory, not in registers, on purpose: the verifier does not track values loaded from a
+ * map, so every iteration starts from the same ranges and the paths through different
+ * sequences of labels and records are pruned instead of explored one by one. */
+struct dns_walk {
+	__u32 n;	  /* bytes of the message copied */
+	__u32 limit;	  /* answer records to walk: ANCOUNT, at most DNS_MAX_ANSWERS */
+	__u32 cut;	  /* the message is longer than the copy */
+	__u32 pos;	  /* offset of the next byte to read */
+	__u32 name_start; /* where the current record's name began */
+	__u32 rec;	  /* records walked */
+	__u32 nkeys;	  /* addresses collected */
+};
+
+/* per-CPU scratch: the message, the addresses found, the value stored for them */
+struct dns_scratch {
+	__u8 pkt[DNS_BUF];
+	struct dns_key keys[DNS_MAX_ANSWERS];
+	struct dns_name val;
+	struct dns_walk walk;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dns_scratch);
+} dns_scratch SEC(".maps");
+
+/* DNS_AT(x, m) is x & m, with the mask kept: clang drops a mask it can prove redundant from
+ * an earlier comparison, which the verifier may not have tracked on the same register. */
+#define DNS_AT(x, m) ({ __u64 __i = (x); barrier_var(__i); __i & (m); })
+/* DNS_LOAD reads a struct dns_walk field afresh (see struct dns_walk) */
+#define DNS_LOAD(x) (*(volatile __u32 *)&(x))
+
+static __always_inline __u32 dns_u16(const __u8 *b, __u32 off)
+{
+	return (__u32)b[DNS_AT(off, DNS_MASK)] << 8 | b[DNS_AT(off + 1, DNS_MASK)];
+}
+
+/* dns_question copies the question name at offset 12 of the message b (n bytes) into name
+ * as text and returns the offset after the question, or 0 when it is malformed or empty.
+ * The verifier explores every path through a loop: so the name is copied whole first (a
+ * loop without branches), then only its length bytes are visited and turned into dots. */
+static __always_inline __u32 dns_question(const __u8 *b, struct dns_walk *w, char *name)
+{
+	__u32 p = b[DNS_HDR];
+
+	if (p == 0 || p > 63)
+		return 0; /* the root, a pointer or a reserved label type */
+	for (int i = 0; i < DNS_NAME_LEN - 1; i++)
+		name[i] = b[DNS_AT(DNS_HDR + 1 + i, DNS_MASK)];
+	for (int hop = 0; hop < DNS_NAME_LEN / 2; hop++) {
+		__u8 c;
+
+		if (p >= DNS_NAME_LEN - 2)
+			return 0; /* longer than 255 bytes */
+		c = name[DNS_AT(p, DNS_NAME_LEN - 1)];
+		if (c == 0) {
+			w->pos = p;
+			goto end;
+		}
+		if (c > 63)
+			return 0;
+		name[DNS_AT(p, DNS_NAME_LEN - 1)] = '.';
+		p += c + 1;
+	}
+	return 0;
+end:
+	p = DNS_LOAD(w->pos) & (DNS_NAME_LEN - 1);
+	if (DNS_HDR + 1 + p + 4 >= DNS_LOAD(w->n))
+		return 0; /* the name or QTYPE/QCLASS run past the message */
+	for (int j = 0; j < DNS_NAME_LEN; j++)
+		if (j >= p)
+			name[j] = 0;
+	return DNS_HDR + 1 + p + 1 + 4;
+}
+
+/* dns_answers walks the answer records from w->pos and collects the addresses of A and
+ * AAAA records into keys; it returns how many, or -1 to drop the message. cut reports that
+ * the message is longer than what was copied (records past the copy are ignored). */
+static __always_inline int dns_answers(const __u8 *b, struct dns_walk *w, struct dns_key *keys)
+{
+	for (int step = 0; step < DNS_STEPS; step++) {
+		__u32 pos, rec, nkeys, type, rdlen, n;
+		__u8 c;
+
+		rec = DNS_LOAD(w->rec);
+		if (rec >= DNS_LOAD(w->limit))
+			break;
+		n = DNS_LOAD(w->n);
+		pos = DNS_LOAD(w->pos);
+		if (pos >= n)
+			goto short_msg;
+		pos &= DNS_MASK;
+		c = b[pos];
+		if (c && (c & 0xC0) == 0) {
+			w->pos = pos + c + 1; /* a label */
+			continue;
+		}
+		if ((c & 0xC0) == 0xC0) {
+			/* a pointer must point back, into the message after the header */
+			__u32 to = dns_u16(b, pos) & 0x3FFF;
+
+			if (pos + 2 > n)
+				goto short_msg;
+			if (to < DNS_HDR || to >= DNS_LOAD(w->name_start))
+				return -1;
+			pos += 2;
+		} else if (c == 0) {
+			pos += 1;
+		} else {
+			return -1; /* reserved label type */
+		}
+		/* TYPE, CLASS, TTL, RDLENGTH, then RDATA */
+		if (pos + 10 > n)
+			goto short_msg;
+		type = dns_u16(b, pos);
+		rdlen = dns_u16(b, pos + 8);
+		pos += 10;
+		if (pos + rdlen > n)
+			goto short_msg;
+		nkeys = DNS_LOAD(w->nkeys) & (DNS_MAX_ANSWERS - 1);
+		if (type == TYPE_A && rdlen == 4) {
+			struct dns_key *k = &keys[nkeys];
+
+			__builtin_memset(k, 0, sizeof(*k));
+			k->addr[10] = 0xff;
+			k->addr[11] = 0xff;
+			for (int j = 0; j < 4; j++)
+				k->addr[12 + j] = b[DNS_AT(pos + j, DNS_MASK)];
+			w->nkeys = nkeys + 1;
+		} else if (type == TYPE_AAAA && rdlen == 16) {
+			struct dns_key *k = &keys[nkeys];
+
+			for (int j = 0; j < 16; j++)
+				k->addr[j] = b[DNS_AT(pos + j, DNS_MASK)];
+			w->nkeys = nkeys + 1;
+		}
+		w->pos = pos + rdlen;
+		w->name_start = pos + rdlen;
+		w->rec = rec + 1;
+	}
+	return DNS_LOAD(w->nkeys);
+short_msg:
+	/* the message ends inside a record: malformed, unless only our copy of it ends */
+	return DNS_LOAD(w->cut) ? (int)DNS_LOAD(w->nkeys) : -1;
+}
+
+/* dns_message parses the DNS message at offset off of skb and records its addresses. */
+static __always_inline void dns_message(struct __sk_buff *skb, __u32 off)
+{
+	struct dns_scratch *s;
+	__u32 zero = 0, len, n, pos, ancount;
+	int nkeys;
+	bool cut;
+
+	if (skb->len <= off + DNS_HDR)
+		return;
+	len = skb->len - off;
+	n = len;
+	if (n > DNS_BUF)
+		n = DNS_BUF;
+	cut = len > n;
+	s = bpf_map_lookup_elem(&dns_scratch, &zero);
+	if (!s)
+		return;
+	if (bpf_skb_load_bytes(skb, off, s->pkt, DNS_AT(n - 1, DNS_MASK) + 1))
+		return;
+	/* QR=1, QDCOUNT=1, ANCOUNT>0 */
+	if (!(s->pkt[2] & 0x80) || dns_u16(s->pkt, 4) != 1)
+		return;
+	ancount = dns_u16(s->pkt, 6);
+	if (!ancount)
+		return;
+	__builtin_memset(&s->val, 0, sizeof(s->val));
+	s->walk.n = n;
+	s->walk.cut = cut;
+	s->walk.limit = ancount < DNS_MAX_ANSWERS ? ancount : DNS_MAX_ANSWERS;
+	pos = dns_question(s->pkt, &s->walk, s->val.name);
+	if (!pos)
+		return;
+	s->walk.pos = pos;
+	s->walk.name_start = pos;
+	s->walk.rec = 0;
+	s->walk.nkeys = 0;
+	nkeys = dns_answers(s->pkt, &s->walk, s->keys);
+	if (nkeys <= 0)
+		return;
+	s->val.ts_ns = bpf_ktime_get_ns();
+	for (int i = 0; i < DNS_MAX_ANSWERS; i++) {
+		if (i >= nkeys)
+			break;
+		bpf_map_update_elem(&dns_names, &s->keys[i], &s->val, BPF_ANY);
+	}
+}
+
+/* dns_answer sees every packet delivered to a local socket; it must let all of them
+ * through (return 1). Anything but UDP from port 53 leaves after a few loads. */
+/// @when targ_dns
+SEC("cgroup_skb/ingress")
+int dns_answer(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct udphdr *udp;
+	__u32 off;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data;
+
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP)
+			return 1;
+		off = ip->ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data;
+
+		/* extension headers before UDP are not followed */
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_UDP)
+			return 1;
+		off = sizeof(*ip6);
+	} else {
+		return 1;
+	}
+	udp = data + off;
+	if ((void *)(udp + 1) > end || udp->source != bpf_htons(DNS_PORT))
+		return 1;
+	dns_message(skb, off + sizeof(*udp));
+	return 1;
+}
+
+/* dns_query fills the event's QUERY fields for its destination; now_ns is when the
+ * connect started. */
+static __always_inline void dns_query(struct event *e, int af, __u64 now_ns)
+{
+	static const char localhost[] = "localhost";
+	struct dns_key key = {};
+	struct dns_name *v;
+	bool loopback;
+
+	if (af == AF_INET) {
+		key.addr[10] = 0xff;
+		key.addr[11] = 0xff;
+		__builtin_memcpy(&key.addr[12], &e->daddr_v4, 4);
+		loopback = e->daddr_v4 == bpf_htonl(0x7f000001);
+	} else {
+		__builtin_memcpy(key.addr, e->daddr_v6, 16);
+		loopback = true;
+		for (int i = 0; i < 15; i++)
+			if (e->daddr_v6[i])
+				loopback = false;
+		loopback = loopback && e->daddr_v6[15] == 1;
+	}
+	v = bpf_map_lookup_elem(&dns_names, &key);
+	if (v && now_ns >= v->ts_ns && now_ns - v->ts_ns <= DNS_TTL_NS) {
+		__builtin_memcpy(e->query, v->name, sizeof(e->query));
+		e->dns_delay_us = (now_ns - v->ts_ns) / 1000;
+		return;
+	}
+	if (loopback)
+		__builtin_memcpy(e->query, localhost, sizeof(localhost));
+}
 
 /* is_v4_mapped reports whether a 16-byte address is ::ffff:a.b.c.d */
 static __always_inline bool is_v4_mapped(const __u8 *a)
@@ -171,6 +478,8 @@ static __always_inline int emit(struct trace_event_raw_inet_sock_set_state *ctx,
 		bpf_probe_read_kernel(e->saddr_v6, sizeof(e->saddr_v6), ctx->saddr_v6);
 		bpf_probe_read_kernel(e->daddr_v6, sizeof(e->daddr_v6), ctx->daddr_v6);
 	}
+	if (targ_dns)
+		dns_query(e, af, who->ts_ns);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -226,6 +535,7 @@ static __always_inline int on_connect(struct trace_event_raw_inet_sock_set_state
 	bpf_get_current_comm(&who.comm, sizeof(who.comm));
 	who.pid = pid;
 	who.uid = uid;
+	who.ts_ns = bpf_ktime_get_ns();
 	if (!targ_lport)
 		return emit(ctx, af, &who);
 	bpf_map_update_elem(&start, &sk, &who, BPF_ANY);
@@ -278,6 +588,7 @@ int handle_destroy_sock(struct trace_event_raw_tcp_event_sk *ctx)
 /// line waits for the first answer (or the timeout), because the local port is chosen after
 /// the connect starts. With -c, connects are counted per (source, destination, port) and
 /// the table is printed at exit instead. --cgroupmap and --mntnsmap take the path of a BPF
-/// hash map pinned in bpffs, as bcc's do. -d/--dns is not available (see
-/// examples/tcpconnect/README.md). -4 and -6 together mean both families.
+/// hash map pinned in bpffs, as bcc's do. With -d, DNS answers (UDP from port 53) are
+/// parsed in the kernel and each line gets the question whose answer held DADDR (QUERY).
+/// -4 and -6 together mean both families.
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -7,6 +7,9 @@
 
 #include "ecli/ecli.h"
 
+/* -d: a question name in text form (at most 253 characters), NUL-terminated */
+#define DNS_NAME_LEN 256
+
 struct event {
 	/* Hints in front of an anonymous union tag the struct member; after the
 	 * closing brace they would tag the union type instead. */
@@ -32,6 +35,13 @@ struct event {
 	__u16 sport ECLI("name=LPORT") ECLI("fmt=%-6d") ECLI("show=targ_lport") ECLI("order=6");
 	/* host byte order */
 	__u16 dport ECLI("name=DPORT") ECLI("fmt=%-6d") ECLI("order=8");
+	/* -d: µs from the DNS answer that held DADDR to the connect (0: no answer seen); the
+	 * QUERY column shows it as " (N.NNNms)" when it is over 100 ms (bcc's DELAY_DNS) */
+	__u64 dns_delay_us ECLI("hide") ECLI("above=100000") ECLI("div=1000") ECLI("unit=us");
+	/* -d: the question of that answer, "localhost" for 127.0.0.1 and ::1 with none, else
+	 * empty (QUERY: "No DNS Query") */
+	char query[DNS_NAME_LEN] ECLI("name=QUERY") ECLI("empty=No DNS Query") ECLI("suffix=dns_delay_us")
+		ECLI("suffix_fmt= (%.3fms)") ECLI("show=targ_dns") ECLI("order=9");
 } ECLI("time=off");
 
 #endif /* __TCPCONNECT_H */

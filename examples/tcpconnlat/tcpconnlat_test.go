@@ -22,7 +22,7 @@ import (
 	"ecli/runner"
 )
 
-func TestMain(m *testing.M) { tooltest.Main(m, "tcpconnlat") }
+func TestMain(m *testing.M) { tooltest.Main(m) }
 
 // bcc python tcpconnlat's format strings (tools/tcpconnlat.py).
 const (
@@ -412,9 +412,17 @@ func slowConnect(t *testing.T) (fast, slow uint16, fastWall, slowWall time.Durat
 		t.Fatal(err)
 	}
 	fastWall = time.Since(start)
+	overflows, err := tooltest.ListenOverflows()
+	if err != nil {
+		t.Fatal(err)
+	}
 	accepted := make(chan error, 1)
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		// Accept once the slow connect's first SYN was dropped (its retry then succeeds).
+		if !tooltest.WaitListenOverflow(overflows, 5*time.Second) {
+			accepted <- errors.New("the listener dropped no SYN within 5 s")
+			return
+		}
 		nfd, _, err := unix.Accept(lfd)
 		if err == nil {
 			unix.Close(nfd)
@@ -491,6 +499,10 @@ func TestNotAnswered(t *testing.T) {
 	if !errors.Is(err, unix.ETIMEDOUT) {
 		t.Fatalf("connect to a full queue with TCP_SYNCNT=1: %v after %v, want ETIMEDOUT", err, time.Since(start))
 	}
+	overflows, err := tooltest.ListenOverflows()
+	if err != nil {
+		t.Fatal(err)
+	}
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -500,7 +512,10 @@ func TestNotAnswered(t *testing.T) {
 	}
 	sa, _ := unix.Getsockname(fd)
 	abandoned := uint16(sa.(*unix.SockaddrInet4).Port)
-	time.Sleep(100 * time.Millisecond)
+	// Abandon it once the full listener has dropped its SYN.
+	if !tooltest.WaitListenOverflow(overflows, 5*time.Second) {
+		t.Fatal("the full listener dropped no SYN of the non-blocking connect within 5 s")
+	}
 	unix.Close(fd)
 
 	// Events arrive in order: once a later connect shows, the earlier ones would have.
@@ -581,7 +596,7 @@ func TestTimestamp(t *testing.T) {
 	const n = 5
 	for range n {
 		tooltest.Dial(t, "tcp4", ln.Addr())
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the gap TIME(s) must show: a stimulus, not a wait
 	}
 	var rows []row
 	prev := -1.0

@@ -2,7 +2,8 @@
 /* filter.h: bcc's common filters, shared by ecli's tools.
  *
  *   ecli_container_filtered()  bcc's --cgroupmap / --mntnsmap (container_should_be_filtered):
- *                              include ECLI_CONTAINER_FILTER once to get both flags and maps
+ *                              the flags and maps come with this header; a tool without
+ *                              those bcc flags defines ECLI_NO_CONTAINER_FILTER before it
  *   ecli_port_in_list()        a "-P 80,443"-style comma-separated port list
  *   ecli_pid_wanted()          -p PID (process id, i.e. tgid) / -t TID / -u UID style filters
  *

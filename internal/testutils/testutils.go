@@ -148,7 +148,7 @@ func CheckNoLeaks(tb testing.TB, before Objects, names ...string) {
 func CheckGone(tb testing.TB, progs []ebpf.ProgramID, maps []ebpf.MapID) {
 	tb.Helper()
 	var left []string
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	Poll(5*time.Second, func() bool {
 		left = left[:0]
 		for _, id := range progs {
 			if p, err := ebpf.NewProgramFromID(id); err == nil {
@@ -162,10 +162,8 @@ func CheckGone(tb testing.TB, progs []ebpf.ProgramID, maps []ebpf.MapID) {
 				m.Close()
 			}
 		}
-		if len(left) == 0 || time.Now().After(deadline) {
-			break
-		}
-	}
+		return len(left) == 0
+	})
 	for _, l := range left {
 		tb.Errorf("%s is still in the kernel after Close", l)
 	}

@@ -11,18 +11,16 @@ import (
 // the test with the complaints of the last try.
 func WaitNoLeaks(tb testing.TB, before Objects, names ...string) {
 	tb.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		rec := &leakRecorder{TB: tb}
+	var rec *leakRecorder
+	if Poll(10*time.Second, func() bool {
+		rec = &leakRecorder{TB: tb}
 		CheckNoLeaks(rec, before, names...)
-		if len(rec.msgs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, m := range rec.msgs {
-				tb.Error(m)
-			}
-			return
-		}
+		return len(rec.msgs) == 0
+	}) {
+		return
+	}
+	for _, m := range rec.msgs {
+		tb.Error(m)
 	}
 }
 

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -48,6 +49,10 @@ type node struct {
 	n       uint32
 	members []member // structs, unions
 
+	// tmpl: a nested struct whose members carry fmt=, sep= or hide renders in text as a
+	// template of its members' cells (appendTemplate), not as JSON.
+	tmpl bool
+
 	// value hints
 	format  string
 	quote   bool // format=argv: each string in double quotes (quote=GLOBAL was true)
@@ -57,6 +62,11 @@ type node struct {
 	rel     bool
 	relSet  bool
 	relBase uint64
+
+	// cell affixes (affix.go)
+	empty    string
+	above    int64
+	hasAbove bool
 }
 
 // member is one struct/union member.
@@ -69,6 +79,7 @@ type member struct {
 	hints  *hints
 	btf    btf.Member
 	hidden bool
+	suffix *suffixSpec // suffix=: a sibling's value appended to the text cell
 }
 
 // selector chooses a union arm from a sibling's value.
@@ -114,9 +125,11 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		size:    size,
 		root:    root,
 		hinted:  c.hinted,
+		tags:    s.Tags,
 		timeCol: c.clockShown(ch),
 		clk:     c.clockColumn(ch),
 		now:     c.opts.Time,
+		csv:     ch.csv != "" && c.flag(ch.csv),
 	}
 	for i := range root.members {
 		m := &root.members[i]
@@ -135,6 +148,9 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 	}
 	if p.hinted {
 		p.buildBCC()
+		if ch.header != "" && !p.csv {
+			p.header = ch.header
+		}
 	} else {
 		p.buildEunomia()
 	}
@@ -159,14 +175,6 @@ func (c *compiler) clockShown(ch clockHints) bool {
 }
 
 func (c *compiler) flag(name string) bool { return c.opts.Flag != nil && c.opts.Flag(name) }
-
-// shown evaluates a show= hint: GLOBAL is true, or !GLOBAL is false.
-func (c *compiler) shown(show string) bool {
-	if g, neg := strings.CutPrefix(show, "!"); neg {
-		return !c.flag(g)
-	}
-	return c.flag(show)
-}
 
 // filters compiles the match= hints of the top-level members: a regular expression held in
 // a global (Options.Text); an empty global means no filter.
@@ -249,7 +257,11 @@ func (p *Plan) buildBCC() {
 			// No fmt: left-aligned to the header's width.
 			spec = fmtSpec{left: true, width: len([]rune(p.fields[i].Column)), prec: -1}
 		}
-		p.cols = append(p.cols, column{member: i, spec: spec})
+		sep := " "
+		if m.hints.hasSep {
+			sep = m.hints.sep
+		}
+		p.cols = append(p.cols, column{member: i, spec: spec, sep: sep})
 	}
 	sort.SliceStable(p.cols, func(a, b int) bool {
 		ha, hb := p.root.members[p.cols[a].member].hints, p.root.members[p.cols[b].member].hints
@@ -259,18 +271,42 @@ func (p *Plan) buildBCC() {
 		return ha.hasOrd && ha.order < hb.order
 	})
 	var h []byte
+	if p.csv {
+		p.header = string(p.csvHeader(h))
+		return
+	}
 	if p.timeCol {
 		h = appendPadded(h, []byte(p.clk.name), p.clk.spec, len(p.cols) == 0)
 	}
 	for i, col := range p.cols {
-		if i > 0 || (p.timeCol && !p.clk.glued()) {
+		switch {
+		case i > 0:
+			h = append(h, p.cols[i-1].sep...)
+		case p.timeCol && !p.clk.glued():
 			h = append(h, ' ')
 		}
 		spec := col.spec
 		spec.prec = -1
-		h = appendPadded(h, []byte(p.fields[col.member].Column), spec, i == len(p.cols)-1)
+		h = append(h, spec.pre...)
+		h = appendPadded(h, []byte(p.fields[col.member].Column), spec, i == len(p.cols)-1 && spec.post == "")
+		h = append(h, spec.post...)
 	}
 	p.header = string(h)
+}
+
+// csvHeader appends the CSV header: the column names (TIME first when shown) joined by
+// commas, each quoted when it needs to be.
+func (p *Plan) csvHeader(h []byte) []byte {
+	if p.timeCol {
+		h = appendCSVCell(h, len(h), []byte(p.clk.name))
+	}
+	for i, col := range p.cols {
+		if i > 0 || p.timeCol {
+			h = append(h, ',')
+		}
+		h = appendCSVCell(h, len(h), []byte(p.fields[col.member].Column))
+	}
+	return h
 }
 
 // composite compiles struct or union members. size is the composite's size in bytes.
@@ -297,12 +333,21 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if h.any() {
 			c.hinted = true
 		}
+		if h.fmtIf != "" && c.flag(h.fmtIf) {
+			h.fmt, h.hasFmt = h.fmtAlt, true
+		}
 		if !top {
 			for _, r := range h.raw {
 				k, _, _ := strings.Cut(r, "=")
 				if memberHints[k].column {
 					return nil, fmt.Errorf("%s: hint %q: only valid on top-level members: %w", mwhat, hintPrefix+r, ErrBadHint)
 				}
+			}
+			if union && (h.hasFmt || h.hasSep || h.hide) {
+				return nil, fmt.Errorf("%s: hints fmt=, sep= and hide are not valid on a union arm: %w", mwhat, ErrBadHint)
+			}
+			if h.hasFmt || h.hasSep || h.hide {
+				n.tmpl = true
 			}
 		}
 		if name == "" {
@@ -323,11 +368,17 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		if err := applyValueHints(mn, h, mwhat); err != nil {
 			return nil, err
 		}
+		if err := checkAffixHints(mn, h, mwhat); err != nil {
+			return nil, err
+		}
 		m := member{name: name, key: appendJSONString(nil, []byte(name)), node: mn, hints: h, btf: bm}
 		m.key = append(m.key, ':')
 		m.hidden = h.hide
-		if h.show != "" && !c.shown(h.show) {
-			m.hidden = true
+		if h.show != "" {
+			cond, _ := parseCond(h.show) // checked when the hint was parsed
+			if !cond.holds(c.opts.Flag) {
+				m.hidden = true
+			}
 		}
 		if h.quote != "" {
 			mn.quote = c.flag(h.quote)
@@ -358,6 +409,9 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 				}
 			}
 		}
+	}
+	if err := resolveSuffixes(n, what); err != nil {
+		return nil, err
 	}
 	if !union {
 		for _, arm := range n.members {
@@ -564,30 +618,52 @@ func applyValueHints(n *node, h *hints, what string) error {
 		if n.kind != kInt && n.kind != kEnum {
 			return bad("format="+h.format, "needs an integer")
 		}
+	case "cstring":
+		if n.kind != kString {
+			return bad("format=cstring", "needs a char array")
+		}
+	case "flags", "enum":
+		if n.kind != kEnum {
+			return bad("format="+h.format, "needs an enum type (its enumerators name the values)")
+		}
 	}
 	if (h.mapped != nil || h.div != 0 || h.rel) && !intLike {
 		return bad("map/div/rel", "needs an integer")
 	}
 	n.format, n.mapped, n.div, n.rel = h.format, h.mapped, h.div, h.rel
 	if h.hasFmt {
-		switch h.fmt.verb {
-		case 's':
-		case 'd':
-			if !numeric(n) && n.kind != kInt128 && n.mapped == nil {
-				return bad("fmt="+string(h.fmt.verb), "value is not a number (use %s)")
-			}
-		case 'u', 'x', 'o':
-			if !numeric(n) && n.mapped == nil {
-				return bad("fmt=%"+string(h.fmt.verb), "value is not a number (use %s)")
-			}
-		default:
-			if !numeric(n) {
-				return bad("fmt=%"+string(h.fmt.verb), "value is not a number (use %s)")
-			}
+		if err := checkVerb(n, h.fmt.verb); err != nil {
+			return bad("fmt", err.Error())
+		}
+	}
+	if h.fmtIf != "" {
+		if err := checkVerb(n, h.fmtAlt.verb); err != nil {
+			return bad("fmt_if", err.Error())
 		}
 	}
 	if h.sel != "" && n.kind != kUnion {
 		return bad("select", "member is not a union")
+	}
+	return nil
+}
+
+// checkVerb reports whether a fmt verb can render node n.
+func checkVerb(n *node, verb byte) error {
+	switch verb {
+	case 's':
+	case 'd':
+		if !numeric(n) && n.kind != kInt128 && n.mapped == nil {
+			return errors.New("%d: value is not a number (use %s)")
+		}
+	case 'u', 'x', 'o':
+		// map= prints unmapped values by the verb
+		if !numeric(n) && n.mapped == nil {
+			return fmt.Errorf("%%%c: value is not a number (use %%s)", verb)
+		}
+	default:
+		if !numeric(n) {
+			return fmt.Errorf("%%%c: value is not a number (use %%s)", verb)
+		}
 	}
 	return nil
 }

@@ -33,7 +33,8 @@ var (
 
 // Options configure a Plan.
 type Options struct {
-	// Flag reports the value of a bool global, for `show=GLOBAL` hints; nil means all false.
+	// Flag reports the value of a bool global, for the `show=`, `fmt_if=`, `time=`,
+	// `time_utc=` and `csv=` hints; nil means all false.
 	// It is called during Compile only.
 	Flag func(name string) bool
 	// Time is the clock used for the TIME column; nil means time.Now.
@@ -91,6 +92,8 @@ type Plan struct {
 	cols    []column
 	header  string
 	now     func() time.Time
+	csv     bool     // csv=GLOBAL is true: comma-separated cells, no padding
+	tags    []string // the struct's decl tags (stack_* layout hints are read from them)
 }
 
 // filter is a match= hint: the event passes when the member's text matches re.
@@ -104,6 +107,7 @@ type column struct {
 	member int // index into root.members
 	start  int // eunomia: column start recorded from the header
 	spec   fmtSpec
+	sep    string // printed after the cell when another column follows (sep=; one space)
 }
 
 // Compile builds a plan for an exported type (a struct, or any other type which then decodes
@@ -185,7 +189,10 @@ func (p *Plan) AppendText(dst, sample []byte) ([]byte, error) {
 	if !p.match(data) {
 		return dst, nil
 	}
-	if p.hinted {
+	switch {
+	case p.csv:
+		return p.appendCSV(dst, data), nil
+	case p.hinted:
 		return p.appendBCC(dst, data), nil
 	}
 	return p.appendEunomia(dst, data), nil

@@ -17,19 +17,32 @@ type hints struct {
 	name   string
 	hasFmt bool
 	fmt    fmtSpec
+	fmtIf  string  // fmt_if=GLOBAL:FMT: the bool global that switches to fmtAlt
+	fmtAlt fmtSpec // the alternate cell format
 	order  int
 	hasOrd bool
 	hide   bool
 	show   string
+	sep    string // sep=TEXT: what follows the cell instead of one space
+	hasSep bool
 	sel    string
 	cases  []string
-	format string // "ipv4", "ipv6", "hex", "argv", "signal", "wstatus"
+	format string // "ipv4", "ipv6", "hex", "cstring", "flags", "enum", "argv", "signal", "wstatus"
 	quote  string // quote=GLOBAL: format=argv quotes each string when the bool is true
 	match  string // match=GLOBAL: events pass only if the text matches the regex in GLOBAL
 	length string // len=MEMBER: a sibling integer holding how many bytes of a char array are set
 	mapped []mapEntry
 	div    float64
 	rel    bool
+
+	// cell affixes (affix.go)
+	empty        string // empty=TEXT: text of an empty string
+	hasEmpty     bool
+	above        int64 // above=N: text cell empty unless the value is > N
+	hasAbove     bool
+	suffix       string  // suffix=MEMBER: the sibling appended to this cell
+	hasSuffixFmt bool    // suffix_fmt=TEXT%vTEXT: how the sibling is formatted
+	suffixSpec   fmtSpec // (parsed as fmt=, literal text included)
 }
 
 type mapEntry struct {
@@ -48,7 +61,8 @@ const (
 
 // memberHint is one kind of member hint: its argument, whether it is only valid on a
 // top-level member (a column), and how it is stored. set's error is the reason the hint is
-// bad, without the member or the hint.
+// bad, without the member or the hint. fmt, sep and hide are also valid on the members of a
+// nested struct or union arm, which then renders as a template (see appendTemplate).
 type memberHint struct {
 	arg    hintArg
 	column bool
@@ -58,9 +72,18 @@ type memberHint struct {
 // memberHints are the hints a struct or union member may carry, by key.
 var memberHints = map[string]memberHint{
 	"name": {arg: argRequired, set: func(h *hints, v string) error { h.name = v; return nil }},
-	"fmt": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+	"fmt": {arg: argRequired, set: func(h *hints, v string) (err error) {
 		h.fmt, err = parseFmt(v)
 		h.hasFmt = true
+		return err
+	}},
+	"fmt_if": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+		global, f, ok := strings.Cut(v, ":")
+		if !ok || !isIdent(global) {
+			return errors.New("want GLOBAL:%[-][width][.prec]verb")
+		}
+		h.fmtIf = global
+		h.fmtAlt, err = parseFmt(f)
 		return err
 	}},
 	"order": {arg: argRequired, column: true, set: func(h *hints, v string) error {
@@ -71,23 +94,25 @@ var memberHints = map[string]memberHint{
 		h.order, h.hasOrd = int(n), true
 		return nil
 	}},
-	"hide": {arg: argNone, column: true, set: func(h *hints, _ string) error { h.hide = true; return nil }},
+	"hide": {arg: argNone, set: func(h *hints, _ string) error { h.hide = true; return nil }},
 	"show": {arg: argRequired, column: true, set: func(h *hints, v string) error {
-		if !isIdent(strings.TrimPrefix(v, "!")) {
-			return errors.New("want GLOBAL or !GLOBAL")
+		if _, err := parseCond(v); err != nil {
+			return err
 		}
 		h.show = v
 		return nil
 	}},
+	// sep may be empty (sep=): the next cell follows with nothing in between.
+	"sep":    {arg: argAny, set: func(h *hints, v string) error { h.sep, h.hasSep = v, true; return nil }},
 	"select": {arg: argRequired, set: func(h *hints, v string) error { h.sel = v; return nil }},
 	"case":   {arg: argRequired, set: func(h *hints, v string) error { h.cases = strings.Split(v, ","); return nil }},
 	"format": {arg: argRequired, set: func(h *hints, v string) error {
 		switch v {
-		case "ipv4", "ipv6", "hex", "argv", "signal", "wstatus":
+		case "ipv4", "ipv6", "hex", "cstring", "flags", "enum", "argv", "signal", "wstatus":
 			h.format = v
 			return nil
 		}
-		return errors.New("want ipv4, ipv6, hex, argv, signal or wstatus")
+		return errors.New("want ipv4, ipv6, hex, cstring, flags, enum, argv, signal or wstatus")
 	}},
 	"quote": {arg: argRequired, set: func(h *hints, v string) error { return setIdent(&h.quote, v, "a bool global") }},
 	"match": {arg: argRequired, column: true, set: func(h *hints, v string) error { return setIdent(&h.match, v, "a char[] global") }},
@@ -104,10 +129,45 @@ var memberHints = map[string]memberHint{
 		h.div = d
 		return nil
 	}},
-	"rel": {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
+	"rel":   {arg: argNone, set: func(h *hints, _ string) error { h.rel = true; return nil }},
+	"empty": {arg: argRequired, set: func(h *hints, v string) error { h.empty, h.hasEmpty = v, true; return nil }},
+	"above": {arg: argRequired, set: func(h *hints, v string) (err error) {
+		h.above, err = parseInt(v)
+		h.hasAbove = true
+		return err
+	}},
+	"suffix": {arg: argRequired, column: true, set: func(h *hints, v string) error {
+		if !isIdent(v) {
+			return errors.New("want the name of a sibling member")
+		}
+		h.suffix = v
+		return nil
+	}},
+	"suffix_fmt": {arg: argRequired, column: true, set: func(h *hints, v string) (err error) {
+		h.suffixSpec, err = parseFmt(v)
+		h.hasSuffixFmt = true
+		return err
+	}},
 	// unit is informational: kept in Field.Hints for ecli inspect.
 	"unit": {arg: argRequired, set: func(*hints, string) error { return nil }},
+	// hist=total|count marks a histogram value's sum and count of the values counted
+	// (read by Histogram from Field.Hints: bcc's extended summary line).
+	"hist": {arg: argRequired, column: true, set: func(_ *hints, v string) error {
+		if v != histTotal && v != histCount {
+			return errors.New("want total or count")
+		}
+		return nil
+	}},
 	"time": {arg: argAny, set: func(*hints, string) error { return errors.New("only valid on the struct itself") }},
+	// stack= and task= mark the fields of a stack-count entry (stacks.go); they are kept in
+	// Field.Hints and read by NewStackCounts.
+	"stack": {arg: argRequired, column: true, set: func(_ *hints, v string) error { _, err := parseStackHint(v); return err }},
+	"task": {arg: argRequired, column: true, set: func(_ *hints, v string) error {
+		if v != "comm" && v != "pid" {
+			return errors.New("want comm or pid")
+		}
+		return nil
+	}},
 }
 
 // parseMemberHints parses the ecli: tags of a member. what names the member for errors.
@@ -135,6 +195,8 @@ func parseMemberHints(tags []string, what string) (*hints, error) {
 			return nil, bad("needs a value")
 		case mh.arg == argNone && hasVal:
 			return nil, bad("takes no value")
+		case key == "sep" && !hasVal:
+			return nil, bad("needs =TEXT (sep= for none)")
 		}
 		if err := mh.set(h, val); err != nil {
 			return nil, bad(err.Error())
@@ -164,7 +226,7 @@ func setIdent(dst *string, v, want string) error {
 // any reports whether h holds at least one hint.
 func (h *hints) any() bool { return len(h.raw) > 0 }
 
-// clockHints are the struct hints that shape the wall-clock TIME column of a hinted plan.
+// clockHints are the struct hints of a hinted plan: the wall-clock TIME column and CSV.
 type clockHints struct {
 	off    bool    // time=off
 	show   string  // time=GLOBAL[,GLOBAL…]: shown only when one of the bool globals is true
@@ -173,7 +235,12 @@ type clockHints struct {
 	name   string // time_name=TEXT: header (default TIME); %Z is the zone (UTC or local)
 	prec   int    // time_prec=N: digits of fractional seconds (0-9)
 	utc    string // time_utc=GLOBAL: UTC instead of local time when the bool global is true
+	csv    string // csv=GLOBAL: comma-separated cells when the bool global is true
+	header string // header=TEXT: the text header line instead of the column names
 }
+
+// structHintKeys lists the struct hints for error messages.
+const structHintKeys = "time=, time_fmt=, time_name=, time_prec=, time_utc=, header= or csv="
 
 // parseStructHints parses the ecli: tags on the exported struct itself; n counts them.
 func parseStructHints(tags []string, what string) (ch clockHints, n int, err error) {
@@ -187,8 +254,15 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 			return fmt.Errorf("%s: hint %q: %s: %w", what, tag, fmt.Sprintf(format, args...), ErrBadHint)
 		}
 		key, val, _ := strings.Cut(body, "=")
+		if strings.HasPrefix(key, "stack_") {
+			// stack-count layout hints: checked by NewStackCounts (stacks.go).
+			if _, ok := stackLayoutHints[key]; !ok || val == "" {
+				return ch, 0, bad("unknown stack layout hint (want %s)", strings.Join(stackLayoutKeys(), ", "))
+			}
+			continue
+		}
 		if val == "" {
-			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec= or time_utc=)")
+			return ch, 0, bad("unknown struct hint (want %s)", structHintKeys)
 		}
 		switch key {
 		case "time":
@@ -206,7 +280,7 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 			}
 		case "time_fmt":
 			spec, err := parseFmt(val)
-			if err != nil || spec.verb != 's' {
+			if err != nil || spec.verb != 's' || spec.literal() {
 				return ch, 0, bad("want %%[-][width]s")
 			}
 			ch.spec, ch.hasFmt = spec, true
@@ -218,13 +292,20 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 				return ch, 0, bad("want 0 to 9 digits")
 			}
 			ch.prec = p
+		case "header":
+			ch.header = val
 		case "time_utc":
 			if !isIdent(val) {
 				return ch, 0, bad("want the name of a bool global")
 			}
 			ch.utc = val
+		case "csv":
+			if !isIdent(val) {
+				return ch, 0, bad("want the name of a bool global")
+			}
+			ch.csv = val
 		default:
-			return ch, 0, bad("unknown struct hint (want time=, time_fmt=, time_name=, time_prec= or time_utc=)")
+			return ch, 0, bad("unknown struct hint (want %s)", structHintKeys)
 		}
 	}
 	return ch, n, nil
@@ -268,23 +349,42 @@ func parseInt(s string) (int64, error) {
 	return int64(u), nil
 }
 
-// fmtSpec is a parsed restricted printf conversion: %[-][width][.prec]verb.
+// fmtSpec is a parsed restricted printf conversion, [pre]%[-][width][.prec]verb[post], with
+// literal text around it (%% for a percent sign).
 type fmtSpec struct {
 	verb  byte // 0: none (default rendering), else d u x o s f
 	left  bool
 	width int
-	prec  int // -1: none
+	prec  int    // -1: none
+	pre   string // literal text before the value
+	post  string // literal text after the value
 }
 
 const maxWidth = 1024
 
+// parseFmt parses a fmt= hint: one printf conversion, optionally with literal text before
+// and after it ("mount(%s", ":%d", "%1s>").
 func parseFmt(s string) (fmtSpec, error) {
 	f := fmtSpec{prec: -1}
-	if len(s) < 2 || s[0] != '%' {
+	at := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '%' {
+			i++
+			continue
+		}
+		if at >= 0 {
+			return f, fmt.Errorf("want one conversion %%[-][width][.prec]verb, found two")
+		}
+		at = i
+	}
+	if at < 0 {
 		return f, fmt.Errorf("want %%[-][width][.prec]verb")
 	}
-	i := 1
-	if s[i] == '-' {
+	i := at + 1
+	if i < len(s) && s[i] == '-' {
 		f.left = true
 		i++
 	}
@@ -317,7 +417,7 @@ func parseFmt(s string) (fmtSpec, error) {
 		}
 		f.prec = n
 	}
-	if i != len(s)-1 {
+	if i >= len(s) {
 		return f, fmt.Errorf("want %%[-][width][.prec]verb with one verb of d u x o s f")
 	}
 	switch s[i] {
@@ -326,5 +426,55 @@ func parseFmt(s string) (fmtSpec, error) {
 	default:
 		return f, fmt.Errorf("verb %q: want one of d u x o s f", s[i])
 	}
+	f.pre = strings.ReplaceAll(s[:at], "%%", "%")
+	f.post = strings.ReplaceAll(s[i+1:], "%%", "%")
 	return f, nil
+}
+
+// literal reports whether the conversion has text around it.
+func (f fmtSpec) literal() bool { return f.pre != "" || f.post != "" }
+
+// cond is a show= condition: bool globals that must all be true, a leading ! negating one
+// (show=targ_latency&!targ_ms).
+// cond is a show= condition: alternatives joined by "|", each a conjunction of terms
+// joined by "&", each term a bool global, "!" negating it. It holds when one alternative
+// holds.
+type cond [][]condTerm
+
+type condTerm struct {
+	name string
+	neg  bool
+}
+
+func parseCond(s string) (cond, error) {
+	var c cond
+	for _, alt := range strings.Split(s, "|") {
+		var conj []condTerm
+		for _, t := range strings.Split(alt, "&") {
+			name, neg := strings.CutPrefix(t, "!")
+			if !isIdent(name) {
+				return nil, fmt.Errorf("want GLOBAL, !GLOBAL, GLOBAL&!GLOBAL... or alternatives of those joined by | (bool globals), not %q", t)
+			}
+			conj = append(conj, condTerm{name, neg})
+		}
+		c = append(c, conj)
+	}
+	return c, nil
+}
+
+// holds evaluates c with flag (nil: every global false).
+func (c cond) holds(flag func(string) bool) bool {
+	for _, conj := range c {
+		all := true
+		for _, t := range conj {
+			if v := flag != nil && flag(t.name); v == t.neg {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }

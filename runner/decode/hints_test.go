@@ -280,7 +280,7 @@ func TestHintErrors(t *testing.T) {
 		{"select-string", &btf.Struct{Name: "ev", Size: 8, Members: []btf.Member{mem("u", union, 0, tag("select=c")...), mem("c", arr(tChar, 4), 4)}}, "select=c"},
 		{"case-without-select", &btf.Struct{Name: "ev", Size: 4, Members: []btf.Member{mem("u", union, 0)}}, "case"},
 		{"bad-case", &btf.Struct{Name: "ev", Size: 8, Members: []btf.Member{mem("u", &btf.Union{Size: 4, Members: []btf.Member{mem("a", tU32, 0, tag("case=two")...)}}, 0, tag("select=x")...), mem("x", tU32, 4)}}, "two"},
-		{"fmt-nested", &btf.Struct{Name: "ev", Size: 4, Members: []btf.Member{mem("in", &btf.Struct{Name: "in", Size: 4, Members: []btf.Member{mem("deep", tU32, 0, tag("fmt=%d")...)}}, 0)}}, "deep"},
+		{"order-nested", &btf.Struct{Name: "ev", Size: 4, Members: []btf.Member{mem("in", &btf.Struct{Name: "in", Size: 4, Members: []btf.Member{mem("deep", tU32, 0, tag("order=1")...)}}, 0)}}, "deep"},
 		{"format-and-map", one(tag("format=hex", "map=1:a")...), "pid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -255,10 +255,16 @@ func appendTextString(dst, s []byte) []byte {
 	return dst
 }
 
-// appendFormatted renders a format= hint (ipv4, ipv6, hex, argv, signal, wstatus) as
-// text, without JSON quotes.
+// appendFormatted renders a format= hint (ipv4, ipv6, hex, cstring, flags, enum, argv,
+// signal, wstatus) as text, without JSON quotes.
 func appendFormatted(dst []byte, n *node, d []byte) []byte {
 	switch n.format {
+	case "cstring":
+		return appendCString(dst, cstr(d[:min(len(d), int(n.size))]))
+	case "flags":
+		return appendFlags(dst, n, readUint(n, d))
+	case "enum":
+		return appendEnumName(dst, n, readUint(n, d))
 	case "argv":
 		return appendArgv(dst, d, n.counted, n.quote)
 	case "signal":
@@ -282,6 +288,9 @@ func appendFormatted(dst []byte, n *node, d []byte) []byte {
 func appendJSON(dst []byte, n *node, d []byte) []byte {
 	if n.format == "argv" {
 		return appendArgvJSON(dst, d, n.counted)
+	}
+	if n.format == "cstring" {
+		return appendJSONString(dst, cstr(d[:min(len(d), int(n.size))]))
 	}
 	if n.format != "" {
 		dst = append(dst, '"')
@@ -394,9 +403,125 @@ func appendText(dst []byte, n *node, d []byte) []byte {
 	case kPtr:
 		return appendHex(dst, readUint(n, d))
 	case kString:
-		return appendTextString(dst, cstr(d[:min(len(d), int(n.size))]))
+		s := cstr(d[:min(len(d), int(n.size))])
+		if out, ok := appendEmpty(dst, n, s); ok {
+			return out
+		}
+		return appendTextString(dst, s)
+	case kStruct:
+		if n.tmpl {
+			return appendTemplate(dst, n, d)
+		}
 	}
 	return appendJSON(dst, n, d)
+}
+
+// appendTemplate renders a struct whose members carry fmt=, sep= or hide as one text cell:
+// each shown member's value formatted by its fmt (literal text included), followed by its
+// sep (one space by default, nothing after the last shown member).
+func appendTemplate(dst []byte, n *node, d []byte) []byte {
+	sep, first := "", true
+	for i := range n.members {
+		m := &n.members[i]
+		if m.hidden {
+			continue
+		}
+		if !first {
+			dst = append(dst, sep...)
+		}
+		first = false
+		spec := m.hints.fmt
+		if !m.hints.hasFmt {
+			spec = fmtSpec{prec: -1}
+		}
+		dst = appendMemberCell(dst, m, d, spec, false)
+		sep = " "
+		if m.hints.hasSep {
+			sep = m.hints.sep
+		}
+	}
+	return dst
+}
+
+// appendCString appends s as a C string literal: in double quotes, with \a \b \t \n \v
+// \f \r \" \\ escaped, other bytes outside printable ASCII as \xNN (bcc's mountsnoop).
+func appendCString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	for _, c := range s {
+		switch c {
+		case '\a':
+			dst = append(dst, '\\', 'a')
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\v':
+			dst = append(dst, '\\', 'v')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		default:
+			if c >= 0x20 && c <= 0x7e {
+				dst = append(dst, c)
+			} else {
+				dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+			}
+		}
+	}
+	return append(dst, '"')
+}
+
+// appendFlags appends v as a set of the enum's bit values joined by '|', in declaration
+// order: an enumerator matches when all its bits are set, and its bits are then taken out.
+// Bits no enumerator names follow as 0x... ; 0 is the enumerator of value 0 if there is
+// one, else 0x0.
+func appendFlags(dst []byte, n *node, v uint64) []byte {
+	m := mask(n.bits)
+	v &= m
+	if v == 0 {
+		for _, e := range n.enum {
+			if e.Value&m == 0 {
+				return append(dst, e.Name...)
+			}
+		}
+		return append(dst, "0x0"...)
+	}
+	start := len(dst)
+	for _, e := range n.enum {
+		ev := e.Value & m
+		if ev == 0 || v&ev != ev {
+			continue
+		}
+		if len(dst) > start {
+			dst = append(dst, '|')
+		}
+		dst = append(dst, e.Name...)
+		v &^= ev
+	}
+	if v != 0 {
+		if len(dst) > start {
+			dst = append(dst, '|')
+		}
+		dst = appendHex(dst, v)
+	}
+	return dst
+}
+
+// appendEnumName appends the name of the enumerator of value v, or v as a number when
+// there is none.
+func appendEnumName(dst []byte, n *node, v uint64) []byte {
+	m := mask(n.bits)
+	for i := range n.enum {
+		if n.enum[i].Value&m == v&m {
+			return append(dst, n.enum[i].Name...)
+		}
+	}
+	return appendIntValue(dst, n, v)
 }
 
 // scalar is a numeric value read for printf-style rendering, after rel and div.
@@ -596,9 +721,20 @@ func appendPadded(dst, s []byte, spec fmtSpec, last bool) []byte {
 
 // appendCell renders top-level member i formatted per spec (verb 0: default rendering).
 func (p *Plan) appendCell(dst, data []byte, i int, spec fmtSpec, last bool) []byte {
-	m := &p.root.members[i]
+	return appendMemberCell(dst, &p.root.members[i], data, spec, last)
+}
+
+// appendMemberCell renders member m of the struct whose bytes are data, formatted per spec:
+// its literal text, then the value padded to the width (a last cell with nothing after it
+// is not padded).
+func appendMemberCell(dst []byte, m *member, data []byte, spec fmtSpec, last bool) []byte {
+	dst = append(dst, spec.pre...)
 	start := len(dst)
 	d := memberData(m, data)
+	if belowThreshold(m.node, d) {
+		dst = pad(dst, start, spec, last && spec.post == "")
+		return append(dst, spec.post...)
+	}
 	switch {
 	case m.sel != nil && len(m.node.members) > 0:
 		arm := choose(m, data)
@@ -608,7 +744,11 @@ func (p *Plan) appendCell(dst, data []byte, i int, spec fmtSpec, last bool) []by
 	default:
 		dst = appendText(dst, m.node, d)
 	}
-	return pad(dst, start, spec, last)
+	if m.suffix != nil {
+		dst = appendSuffix(dst, m.suffix, data)
+	}
+	dst = pad(dst, start, spec, last && spec.post == "")
+	return append(dst, spec.post...)
 }
 
 // appendPlain renders top-level member i for a match= filter: its text without padding and
@@ -685,10 +825,75 @@ func (p *Plan) appendBCC(dst, data []byte) []byte {
 		dst = pad(dst, start, p.clk.spec, len(p.cols) == 0)
 	}
 	for i, col := range p.cols {
-		if i > 0 || (p.timeCol && !p.clk.glued()) {
+		switch {
+		case i > 0:
+			dst = append(dst, p.cols[i-1].sep...)
+		case p.timeCol && !p.clk.glued():
 			dst = append(dst, ' ')
 		}
 		dst = p.appendCell(dst, data, col.member, col.spec, i == len(p.cols)-1)
 	}
+	return dst
+}
+
+// appendCSV renders a row as comma-separated values: the TIME column (when shown) and each
+// cell unpadded and untruncated, floats with their fmt precision, a cell holding a comma, a
+// double quote or a line break quoted as RFC 4180 says.
+func (p *Plan) appendCSV(dst, data []byte) []byte {
+	if p.timeCol {
+		dst = p.clk.appendTime(dst, p.clock())
+	}
+	for i, col := range p.cols {
+		if i > 0 || p.timeCol {
+			dst = append(dst, ',')
+		}
+		spec := fmtSpec{verb: col.spec.verb, prec: col.spec.prec}
+		if spec.verb == 's' {
+			spec.prec = -1
+		}
+		start := len(dst)
+		dst = p.appendCell(dst, data, col.member, spec, true)
+		dst = quoteCSV(dst, start)
+	}
+	return dst
+}
+
+// appendCSVCell appends s as one CSV cell; start is len(dst).
+func appendCSVCell(dst []byte, start int, s []byte) []byte {
+	return quoteCSV(append(dst, s...), start)
+}
+
+// quoteCSV quotes the cell dst[start:] in place when it holds a comma, a double quote or a
+// line break (text cells escape line breaks already), doubling its double quotes.
+func quoteCSV(dst []byte, start int) []byte {
+	quotes, need := 0, false
+	for _, c := range dst[start:] {
+		switch c {
+		case '"':
+			quotes++
+			need = true
+		case ',', '\n', '\r':
+			need = true
+		}
+	}
+	if !need {
+		return dst
+	}
+	end := len(dst)
+	for range quotes + 2 {
+		dst = append(dst, 0)
+	}
+	// Fill from the back so no byte is overwritten before it is moved.
+	w := len(dst) - 1
+	dst[w] = '"'
+	for r := end - 1; r >= start; r-- {
+		w--
+		dst[w] = dst[r]
+		if dst[r] == '"' {
+			w--
+			dst[w] = '"'
+		}
+	}
+	dst[start] = '"'
 	return dst
 }

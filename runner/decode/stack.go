@@ -5,11 +5,45 @@ import (
 	"strconv"
 )
 
-// Symbolizer names code addresses for stack traces.
+// Frame is a code address with what a Symbolizer knows of it.
+type Frame struct {
+	Name   string // symbol, demangled; "" when unknown
+	Offset uint64 // address minus the symbol's start
+	Module string // kernel frames: the module ("" for vmlinux); user frames: the mapped file's base name
+	File   string // source file from debug info; "" when unknown
+	Line   int    // source line; 0 when unknown
+}
+
+// Symbolizer names code addresses for stack traces. The runner passes one in (its
+// implementation reads /proc and ELF files); decode itself reads nothing.
 type Symbolizer interface {
-	// Symbol returns the name of addr, "" when it knows none. kernel tells a kernel address
-	// from one in the address space of process pid.
-	Symbol(addr uint64, pid uint32, kernel bool) string
+	// Symbolize resolves addr: kernel tells a kernel address from one in the address space of
+	// process pid. An address it cannot name gives a Frame with an empty Name.
+	Symbolize(addr uint64, pid uint32, kernel bool) Frame
+}
+
+// appendEunomiaFrame appends what eunomia prints after a frame's address: " sym+0xoff",
+// " [module]" for a kernel module, " file:line" when known; nothing for an unnamed frame.
+func appendEunomiaFrame(dst []byte, f Frame, kernel bool) []byte {
+	if f.Name == "" {
+		return dst
+	}
+	dst = append(dst, ' ')
+	dst = append(dst, f.Name...)
+	dst = append(dst, "+0x"...)
+	dst = strconv.AppendUint(dst, f.Offset, 16)
+	if kernel && f.Module != "" {
+		dst = append(dst, " ["...)
+		dst = append(dst, f.Module...)
+		dst = append(dst, ']')
+	}
+	if f.File != "" && f.Line > 0 {
+		dst = append(dst, ' ')
+		dst = append(dst, f.File...)
+		dst = append(dst, ':')
+		dst = strconv.AppendInt(dst, int64(f.Line), 10)
+	}
+	return dst
 }
 
 // StackOptions configure a [StackTrace].
@@ -25,7 +59,8 @@ type StackOptions struct {
 
 // StackTrace renders events that carry a kernel and a user stack, as eunomia's stack_trace
 // interpreter does: "COMM: comm (pid=N) @ CPU N", then each stack as numbered "[<address>]"
-// lines ("No Kernel Stack" when its size is 0 or negative, an error from bpf_get_stack).
+// lines ("No Kernel Stack" when its size is 0 or negative, an error from bpf_get_stack),
+// followed by "sym+0xoff" (and "file:line") when a Symbolizer names the address.
 type StackTrace struct {
 	plan               *Plan
 	pid, cpu, ksz, usz Int
@@ -127,10 +162,7 @@ func (s *StackTrace) appendStack(dst, sample []byte, title string, a stackArray,
 		dst = strconv.AppendInt(dst, j, 10)
 		dst = fmt.Appendf(dst, " [<%016x>]", addr)
 		if s.sym != nil {
-			if name := s.sym.Symbol(addr, pid, kernel); name != "" {
-				dst = append(dst, ' ')
-				dst = append(dst, name...)
-			}
+			dst = appendEunomiaFrame(dst, s.sym.Symbolize(addr, pid, kernel), kernel)
 		}
 	}
 	return dst

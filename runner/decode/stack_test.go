@@ -40,11 +40,15 @@ func stackSample(ksz, usz int32) sample {
 
 type fakeSymbols struct{}
 
-func (fakeSymbols) Symbol(addr uint64, pid uint32, kernel bool) string {
+func (fakeSymbols) Symbolize(addr uint64, pid uint32, kernel bool) Frame {
 	if addr&1 != 0 {
-		return ""
+		return Frame{}
 	}
-	return fmt.Sprintf("f%x/%d/%v", addr&0xff, pid, kernel)
+	f := Frame{Name: fmt.Sprintf("f%x/%d/%v", addr&0xff, pid, kernel), Offset: addr & 0xf}
+	if addr&2 != 0 {
+		f.Module, f.File, f.Line = "mod", "a.c", 7
+	}
+	return f
 }
 
 func TestStackTrace(t *testing.T) {
@@ -84,8 +88,8 @@ func TestStackTraceFieldMapAndSymbols(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := st.AppendText(nil, stackSample(16, 16))
-	want := "COMM: stress (pid=4242) @ CPU 1\nKernel:\n  0 [<ffffffff81000000>] f0/4242/true\n  1 [<ffffffff81000001>]\n" +
-		"Userspace:\n  0 [<00007f0000001000>] f0/4242/false\n  1 [<00007f0000001001>]"
+	want := "COMM: stress (pid=4242) @ CPU 1\nKernel:\n  0 [<ffffffff81000000>] f0/4242/true+0x0\n  1 [<ffffffff81000001>]\n" +
+		"Userspace:\n  0 [<00007f0000001000>] f0/4242/false+0x0\n  1 [<00007f0000001001>]"
 	if string(got) != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,6 +46,9 @@ type attachCase struct {
 	setup func(t *testing.T) map[string]string
 	// trigger makes the hook fire and returns the range of hits expected.
 	trigger func(t *testing.T, globals map[string]string) (min, max uint64)
+	// ownNetNS runs setup, load, attach and trigger in a network namespace of the test's own
+	// (testutils.NetNS), so that programs on lo do not collide with other test binaries.
+	ownNetNS bool
 }
 
 func tgidOnly(t *testing.T) map[string]string {
@@ -118,11 +120,8 @@ func spin(t *testing.T, _ map[string]string) (uint64, uint64) {
 	return 1, 1 << 20
 }
 
-// udpListener moves the test into a network namespace of its own (so that its XDP program
-// on lo does not collide with other test binaries running at the same time), opens a UDP
-// socket on 127.0.0.1 and makes its port the target.
+// udpListener opens a UDP socket on 127.0.0.1 and makes its port the target.
 func udpListener(t *testing.T) map[string]string {
-	newNetns(t)
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -202,23 +201,23 @@ func connectTCP(t *testing.T, g map[string]string) (uint64, uint64) {
 }
 
 var attachCases = []attachCase{
-	{"kprobe", probeKprobe, tgidOnly, unlinkFiles},
-	{"kretprobe", probeKprobe, tgidOnly, unlinkFiles},
-	{"ksyscall", probeKprobe, tgidOnly, getppid},
-	{"fentry", probeLoad("fentry"), tgidOnly, unlinkFiles},
-	{"fexit", probeLoad("fexit"), tgidOnly, unlinkFiles},
-	{"uprobe", probeUprobe, installUprobeTarget, runUprobeTarget},
-	{"uretprobe", probeUprobe, installUprobeTarget, runUprobeTarget},
-	{"tracepoint", probeTracepoint, tgidOnly, getppid},
-	{"raw_tp", probeProgType(ebpf.RawTracepoint), tgidOnly, getppid},
-	{"tp_btf", probeLoad("tp_btf"), tgidOnly, getppid},
-	{"perf_event", probePerfEvent, tgidOnly, spin},
-	{"xdp", probeProgType(ebpf.XDP), udpListener, sendUDP},
-	{"tc", probeProgType(ebpf.SchedCLS), udpListener, sendUDP}, // tcx (6.6+) or clsact + cls_bpf
-	{"cgroup_skb", probeProgType(ebpf.CGroupSKB), udpListener, sendUDP},
-	{"socket", probeProgType(ebpf.SocketFilter), udpListener, sendUDP},
-	{"lsm", probeLSM, tgidOnly, openFiles},
-	{"cgroup_sock_addr", probeProgType(ebpf.CGroupSockAddr), tcpListener, connectTCP}, // cgroup/connect4
+	{"kprobe", probeKprobe, tgidOnly, unlinkFiles, false},
+	{"kretprobe", probeKprobe, tgidOnly, unlinkFiles, false},
+	{"ksyscall", probeKprobe, tgidOnly, getppid, false},
+	{"fentry", probeLoad("fentry"), tgidOnly, unlinkFiles, false},
+	{"fexit", probeLoad("fexit"), tgidOnly, unlinkFiles, false},
+	{"uprobe", probeUprobe, installUprobeTarget, runUprobeTarget, false},
+	{"uretprobe", probeUprobe, installUprobeTarget, runUprobeTarget, false},
+	{"tracepoint", probeTracepoint, tgidOnly, getppid, false},
+	{"raw_tp", probeProgType(ebpf.RawTracepoint), tgidOnly, getppid, false},
+	{"tp_btf", probeLoad("tp_btf"), tgidOnly, getppid, false},
+	{"perf_event", probePerfEvent, tgidOnly, spin, false},
+	{"xdp", probeProgType(ebpf.XDP), udpListener, sendUDP, true},
+	{"tc", probeProgType(ebpf.SchedCLS), udpListener, sendUDP, true}, // tcx (6.6+) or clsact + cls_bpf
+	{"cgroup_skb", probeProgType(ebpf.CGroupSKB), udpListener, sendUDP, true},
+	{"socket", probeProgType(ebpf.SocketFilter), udpListener, sendUDP, true},
+	{"lsm", probeLSM, tgidOnly, openFiles, false},
+	{"cgroup_sock_addr", probeProgType(ebpf.CGroupSockAddr), tcpListener, connectTCP, false}, // cgroup/connect4
 }
 
 // TestAttach loads each attach type's program, triggers its hook and checks the hit count;
@@ -227,42 +226,53 @@ func TestAttach(t *testing.T) {
 	testutils.RequirePrivileged(t)
 	for _, c := range attachCases {
 		t.Run(c.name, func(t *testing.T) {
-			present, why := c.probe()
-			globals := c.setup(t)
-			inst, err := loadAndAttach(t, c.name, globals)
-			if !present {
-				checkHookMissing(t, c.name, why, err)
-				if inst != nil {
-					inst.Close()
-				}
+			if !c.ownNetNS {
+				testAttach(t, c)
 				return
 			}
-			if err != nil {
-				t.Fatalf("%s has the %s hook, but: %v", kernelRelease(), c.name, err)
+			if err := testutils.NewNetNS(t).Do(func() error { testAttach(t, c); return nil }); err != nil {
+				t.Fatal(err)
 			}
-			closed := false
-			defer func() {
-				if !closed {
-					inst.Close()
-				}
-			}()
-			hits := inst.Map("hits")
-			if hits == nil {
-				t.Fatal("no map hits")
-			}
-			min, max := c.trigger(t, globals)
-			var n uint64
-			if err := hits.Lookup(uint32(0), &n); err != nil {
-				t.Fatalf("reading hits: %v", err)
-			}
-			if n < min || n > max {
-				t.Fatalf("%s on %s: %d hits, want %d..%d", c.name, kernelRelease(), n, min, max)
-			}
-			closed = true
-			closeAndCheck(t, inst)
-			t.Logf("ECLI-FEATURE %s ok %d hits on %s", c.name, n, kernelRelease())
 		})
 	}
+}
+
+// testAttach is one case of TestAttach.
+func testAttach(t *testing.T, c attachCase) {
+	present, why := c.probe()
+	globals := c.setup(t)
+	inst, err := loadAndAttach(t, c.name, globals)
+	if !present {
+		checkHookMissing(t, c.name, why, err)
+		if inst != nil {
+			inst.Close()
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("%s has the %s hook, but: %v", kernelRelease(), c.name, err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			inst.Close()
+		}
+	}()
+	hits := inst.Map("hits")
+	if hits == nil {
+		t.Fatal("no map hits")
+	}
+	min, max := c.trigger(t, globals)
+	var n uint64
+	if err := hits.Lookup(uint32(0), &n); err != nil {
+		t.Fatalf("reading hits: %v", err)
+	}
+	if n < min || n > max {
+		t.Fatalf("%s on %s: %d hits, want %d..%d", c.name, kernelRelease(), n, min, max)
+	}
+	closed = true
+	closeAndCheck(t, inst)
+	t.Logf("ECLI-FEATURE %s ok %d hits on %s", c.name, n, kernelRelease())
 }
 
 // checkHookMissing asserts that a kernel without the hook makes attaching fail with the
@@ -289,31 +299,4 @@ func checkHookMissing(t *testing.T, name, why string, err error) {
 	}
 	t.Logf("ECLI-FEATURE %s missing %s: %s", name, kernelRelease(), why)
 	t.Logf("attach error: %v", err)
-}
-
-// newNetns moves the calling test goroutine's thread into a new network namespace with lo
-// up. The thread stays locked, so the runtime discards it when the test ends; sockets,
-// interface lookups and attachments made by this goroutine see the new namespace.
-func newNetns(t *testing.T) {
-	t.Helper()
-	runtime.LockOSThread()
-	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-		t.Fatalf("creating a network namespace: %v", err)
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		t.Fatalf("reading lo flags: %v", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		t.Fatalf("bringing lo up: %v", err)
-	}
 }

@@ -73,10 +73,7 @@ func TestEvents(t *testing.T) {
 			for range rounds {
 				unix.Getppid()
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for time.Now().Before(deadline) && len(nonEmpty(out.lines())) < rounds {
-				time.Sleep(20 * time.Millisecond)
-			}
+			testutils.Poll(10*time.Second, func() bool { return len(nonEmpty(out.lines())) >= rounds })
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatalf("Run: %v", err)

@@ -2,8 +2,9 @@
 // it builds the image with `make docker-image`, compiles sources from temporary folders in a
 // container, compares the bytes with a host build and runs the result with the runner.
 //
-// Needs a running docker daemon and the local base image ecli-base:bookworm (both from
-// .ci/setup.d/docker.sh); skips without them, fails when ECLI_TEST_PRIVILEGED=1.
+// Needs a running docker daemon and the local base images ecli-base:bookworm and
+// ecli-go:bookworm (all from .ci/setup.d/docker.sh); skips without them, fails when
+// ECLI_TEST_PRIVILEGED=1.
 package docker_test
 
 import (
@@ -28,9 +29,12 @@ import (
 
 const (
 	baseImage = "ecli-base:bookworm"
+	goImage   = "ecli-go:bookworm"
 	testImage = "ecli-compile:test"
 	nobody    = 65534
 )
+
+func TestMain(m *testing.M) { testutils.Main(m) }
 
 var root = func() string {
 	r, err := filepath.Abs(filepath.Join("..", ".."))
@@ -45,24 +49,26 @@ var (
 	imageErr  error
 )
 
-// requireImage builds the compile image once per test binary (docker's layer cache makes
-// rebuilds cheap) and returns its tag.
+// requireImage builds the compile image and bin/btfexport (for host builds) once per test
+// binary (docker's layer cache makes rebuilds cheap) and returns the image's tag.
 func requireImage(t *testing.T) string {
 	t.Helper()
 	testutils.SkipUnless(t, exec.Command("docker", "info").Run() == nil,
 		"needs a running docker daemon: `docker info` failed (.ci/setup.d/docker.sh starts dockerd)")
-	testutils.SkipUnless(t, exec.Command("docker", "image", "inspect", baseImage).Run() == nil,
-		"needs the base image "+baseImage+" (.ci/setup.d/docker.sh builds it with debootstrap)")
+	for _, img := range []string{baseImage, goImage} {
+		testutils.SkipUnless(t, exec.Command("docker", "image", "inspect", img).Run() == nil,
+			"needs the base image "+img+" (.ci/setup.d/docker.sh builds it without a registry)")
+	}
 	imageOnce.Do(func() {
 		start := time.Now()
-		cmd := exec.Command("make", "--no-print-directory", "-C", root, "docker-image",
-			"DOCKER_IMAGE="+testImage, "DOCKER_BASE="+baseImage)
+		cmd := exec.Command("make", "--no-print-directory", "-C", root, "docker-image", "btfexport",
+			"DOCKER_IMAGE="+testImage, "DOCKER_BASE="+baseImage, "DOCKER_GO_BASE="+goImage)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			imageErr = fmt.Errorf("make docker-image: %w\n%s", err, out)
+			imageErr = fmt.Errorf("make docker-image btfexport: %w\n%s", err, out)
 			return
 		}
-		t.Logf("make docker-image: %v", time.Since(start).Round(time.Millisecond))
+		t.Logf("make docker-image btfexport: %v", time.Since(start).Round(time.Millisecond))
 	})
 	if imageErr != nil {
 		t.Fatal(imageErr)
@@ -186,11 +192,7 @@ func TestRoundTrip(t *testing.T) {
 // runCLI runs `ecli run package.json -j -p PID` (the -p flag is the package's @cmdarg) and
 // execs /bin/true until its event shows up.
 func runCLI(t *testing.T, pkgPath string) {
-	bin := filepath.Join(t.TempDir(), "ecli")
-	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "ecli")).CombinedOutput(); err != nil {
-		t.Fatalf("go build ./ecli: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "run", pkgPath, "-j", "-p", fmt.Sprint(os.Getpid()))
+	cmd := exec.Command(testutils.Ecli(t), "run", pkgPath, "-j", "-p", fmt.Sprint(os.Getpid()))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

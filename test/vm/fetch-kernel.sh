@@ -18,7 +18,8 @@ esac
 
 dir=$cache/$suite
 out=$dir/vmlinuz
-if [ -s "$out" ] && [ -s "$dir/version" ] && [ -s "$dir/config" ] && [ -d "$dir/modules" ]; then echo "$out"; exit 0; fi
+# modules/.v2: the module tree holds kernel/drivers/block too (loop, for the block tools).
+if [ -s "$out" ] && [ -s "$dir/version" ] && [ -s "$dir/config" ] && [ -e "$dir/modules/.v2" ]; then echo "$out"; exit 0; fi
 mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/etc/preferences.d"
 
 # The mirror: first Debian archive URI (not the security archive) in the machine's apt sources,
@@ -79,8 +80,8 @@ cp "$vmlinuz" "$out.tmp"
 cp "$(ls "$dir"/x/boot/config-* | head -n1)" "$dir/config"
 basename "$vmlinuz" | sed 's/^vmlinuz-//' >"$dir/version"
 mv "$out.tmp" "$out"
-# Network modules (kernel/net: sch_ingress and cls_bpf for tc without tcx, sch_netem, ...),
-# decompressed, so that the lane can put the ones it needs into the initramfs. The package
+# Network modules (kernel/net: sch_ingress and cls_bpf for tc without tcx, sch_netem, ...)
+# and block drivers (kernel/drivers/block: loop, for biolatency/biosnoop/bitesize), decompressed, so that the lane can put the ones it needs into the initramfs. The package
 # has no modules.dep (depmod makes it on install); test/vm reads dependencies from .modinfo.
 rm -rf "$dir/modules"
 mods=
@@ -88,6 +89,7 @@ for m in "$dir"/x/lib/modules/* "$dir"/x/usr/lib/modules/*; do [ -d "$m" ] && mo
 if [ -n "$mods" ] && [ -d "$mods/kernel/net" ]; then
   mkdir -p "$dir/modules.tmp"
   cp -a "$mods/kernel/net" "$dir/modules.tmp/"
+  [ ! -d "$mods/kernel/drivers/block" ] || cp -a "$mods/kernel/drivers/block" "$dir/modules.tmp/"
   find "$dir/modules.tmp" -name '*.ko.xz' -exec xz -d {} +
   find "$dir/modules.tmp" -name '*.ko.zst' -exec zstd -q -d --rm {} +
   find "$dir/modules.tmp" -name '*.ko.gz' -exec gzip -d {} +
@@ -95,5 +97,6 @@ if [ -n "$mods" ] && [ -d "$mods/kernel/net" ]; then
 else
   mkdir -p "$dir/modules"
 fi
+touch "$dir/modules/.v2"
 rm -rf "$dir/x" "$deb" "$dir/lists"
 echo "$out"

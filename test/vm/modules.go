@@ -39,7 +39,7 @@ func moduleDeps(path string) ([]string, error) {
 }
 
 // moduleArchive stages the wanted modules of one kernel (with their dependencies, from the
-// cached kernel/net tree next to vmlinuz) as /lib/modules/<release>/*.ko plus a load order
+// cached kernel/net and kernel/drivers/block trees next to vmlinuz) as /lib/modules/<release>/*.ko plus a load order
 // in /lib/modules/<release>/vmtest.load, and returns a gzip'd newc cpio of it. Modules not in
 // the tree are reported and skipped: the kernel may have them built in.
 func moduleArchive(k, vmlinuz, out string, wanted []string) (string, error) {
@@ -68,7 +68,7 @@ func moduleArchive(k, vmlinuz, out string, wanted []string) (string, error) {
 		seen[name] = true
 		p, ok := index[name]
 		if !ok {
-			fmt.Printf("vmtest: kernel %s: module %s not in its kernel/net tree (built in?)\n", k, name)
+			fmt.Printf("vmtest: kernel %s: module %s not in its kernel/net or drivers/block tree (built in?)\n", k, name)
 			return nil
 		}
 		deps, err := moduleDeps(p)

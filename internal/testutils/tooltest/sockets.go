@@ -1,10 +1,17 @@
 package tooltest
 
 import (
+	"errors"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"ecli/internal/testutils"
 )
 
 // Listener starts a TCP listener on addr that accepts and closes connections; a cleanup
@@ -96,4 +103,37 @@ func RawConnect(tb testing.TB, port uint16, synRetries int) (fd int, lport uint1
 		lport = uint16(sa4.Port)
 	}
 	return fd, lport, err
+}
+
+// ListenOverflows is the TcpExt ListenOverflows counter of this thread's network namespace:
+// how many SYNs listeners dropped because their accept queue was full. Tests wait for it to
+// grow to know a SYN was dropped.
+func ListenOverflows() (uint64, error) {
+	data, err := os.ReadFile("/proc/thread-self/net/netstat")
+	if err != nil {
+		return 0, err
+	}
+	// Pairs of lines: "TcpExt: Name1 Name2 ..." then "TcpExt: 1 2 ...".
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) {
+			continue
+		}
+		for j, n := range names {
+			if n == "ListenOverflows" {
+				return strconv.ParseUint(values[j], 10, 64)
+			}
+		}
+	}
+	return 0, errors.New("/proc/thread-self/net/netstat has no TcpExt ListenOverflows")
+}
+
+// WaitListenOverflow waits up to timeout for ListenOverflows to pass before, that is for a
+// listener to drop a SYN; it reports whether one did.
+func WaitListenOverflow(before uint64, timeout time.Duration) bool {
+	return testutils.Poll(timeout, func() bool {
+		n, err := ListenOverflows()
+		return err == nil && n > before
+	})
 }

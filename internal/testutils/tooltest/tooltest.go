@@ -1,7 +1,7 @@
 // Package tooltest is the harness of the end-to-end tests of ecli's built-in tools
-// (examples/*): it parses a tool's built-in package, locates or builds the ecli binary, runs
-// `ecli run TOOL ARGS...` and reads its output, re-executes the test binary as a client
-// process, and opens the sockets the tests connect with.
+// (examples/*): it parses a tool's built-in package, runs `ecli run TOOL ARGS...` (the binary
+// from testutils.Ecli) and reads its output, re-executes the test binary as a client process,
+// and opens the sockets the tests connect with.
 //
 // A tool's test package calls Main from its TestMain. Tests that run ecli need root; they
 // skip without it, or fail when ECLI_TEST_PRIVILEGED=1 (see testutils.RequirePrivileged).
@@ -9,10 +9,8 @@ package tooltest
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,59 +19,24 @@ import (
 	"ecli/internal/testutils"
 )
 
-// EnvBin names the ecli binary to run instead of building one: the stock-kernel VM lane has
-// no Go toolchain and sets it.
-const EnvBin = "ECLI_BIN"
-
-// ecliBin is the ecli binary of the privileged tests: $ECLI_BIN, else built by Main ("" when
-// not root).
-var ecliBin string
-
 // Main is a tool test package's TestMain; it does not return. With HelperEnv set the process
-// is a client started by StartHelper or HelperCommand: it connects once and exits. Otherwise,
-// as root, it takes $ECLI_BIN or builds ecli into a temporary directory (named after tool)
-// and runs the tests.
-func Main(m *testing.M, tool string) {
+// is a client started by StartHelper or HelperCommand: it connects once and exits. Otherwise
+// it runs the tests with testutils.Main, so that Ecli can build the ecli binary.
+func Main(m *testing.M) {
 	if addr := os.Getenv(HelperEnv); addr != "" {
 		os.Exit(helperConnect(addr))
 	}
 	if mode := os.Getenv(ProcEnv); mode != "" {
 		os.Exit(helperProc(mode))
 	}
-	code := func() int {
-		if os.Geteuid() != 0 {
-			return m.Run()
-		}
-		if bin := os.Getenv(EnvBin); bin != "" {
-			ecliBin = bin
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", tool+"-test-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		ecliBin = filepath.Join(dir, "ecli")
-		cmd := exec.Command("go", "build", "-o", ecliBin, "ecli/ecli")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "building ecli: %v\n", err)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
+	testutils.Main(m)
 }
 
-// Ecli returns the path of the ecli binary Main located or built; it fails the test when
-// there is none (Main runs no ecli without root: call testutils.RequirePrivileged first).
+// Ecli returns the path of the ecli binary the tests run (testutils.Ecli: $ECLI_BIN, or built
+// once per test binary).
 func Ecli(tb testing.TB) string {
 	tb.Helper()
-	if ecliBin == "" {
-		tb.Fatal("ecli was not built")
-	}
-	return ecliBin
+	return testutils.Ecli(tb)
 }
 
 // Tool is a running `ecli run TOOL ARGS...` whose standard output is read line by line.

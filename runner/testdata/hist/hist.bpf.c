@@ -15,8 +15,14 @@ struct {
 	__type(value, struct hist);
 } hists SEC(".maps");
 
+#define ECLI(x) __attribute__((btf_decl_tag("ecli:" x)))
+
 /* Only count execs of processes whose parent is this tgid (0: all). */
 const volatile __u32 targ_ppid = 0;
+/* cmdarg roles (runner/options.go): interval and count positionals, a run duration */
+const volatile __u32 interval_s ECLI("role=interval") ECLI("positional=1") = 0;
+const volatile __u32 rounds ECLI("role=count") ECLI("positional=2") = 0;
+const volatile __u32 run_for ECLI("role=duration") = 0;
 
 SEC("tp/sched/sched_process_exec")
 int handle_exec(void *ctx)

@@ -33,6 +33,7 @@ type Registry struct {
 	User    string // the htpasswd user ("" without auth)
 	Pass    string // its password
 	cmd     *exec.Cmd
+	exited  chan struct{} // closed once the process has been reaped
 	logFile string
 }
 
@@ -115,11 +116,11 @@ http:
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("starting docker-registry: %v", err)
 	}
-	exited := make(chan struct{})
-	go func() { r.cmd.Wait(); close(exited) }()
+	r.exited = make(chan struct{})
+	go func() { r.cmd.Wait(); close(r.exited) }()
 	t.Cleanup(func() {
 		r.cmd.Process.Kill()
-		<-exited
+		<-r.exited
 		if t.Failed() {
 			t.Logf("docker-registry log:\n%s", r.logText())
 		}
@@ -137,24 +138,31 @@ http:
 		}
 		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-exited:
-			t.Fatalf("docker-registry exited early:\n%s", r.logText())
-		default:
-		}
-		resp, err := client.Get(scheme + "://" + r.Host + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry did not answer on %s: %v\n%s", r.Host, err, r.logText())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := r.waitReady(client, scheme+"://"+r.Host+"/v2/", 15*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, r.logText())
 	}
 	return r
+}
+
+// waitReady polls url until the registry answers, it exits, or timeout passes.
+func (r *Registry) waitReady(client *http.Client, url string, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-r.exited:
+			return fmt.Errorf("docker-registry exited early")
+		case <-deadline:
+			return fmt.Errorf("docker-registry did not answer on %s: %v", r.Host, err)
+		case <-tick.C:
+		}
+	}
 }
 
 func (r *Registry) logText() string {
@@ -162,20 +170,16 @@ func (r *Registry) logText() string {
 	return string(b)
 }
 
-// Stop kills the registry (for "registry down" tests); Cleanup copes with a stopped one.
+// Stop kills the registry (for "registry down" tests) and waits until the process is
+// gone, which closes its port; Cleanup copes with a stopped one.
 func (r *Registry) Stop(t *testing.T) {
 	t.Helper()
 	r.cmd.Process.Kill()
-	// Wait for the port to close.
-	for i := 0; i < 100; i++ {
-		c, err := net.DialTimeout("tcp", r.Host, 100*time.Millisecond)
-		if err != nil {
-			return
-		}
-		c.Close()
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-r.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("registry on %s still running 10s after kill", r.Host)
 	}
-	t.Fatalf("registry on %s still answers after kill", r.Host)
 }
 
 // BlobFile is where the registry keeps a blob on disk.
