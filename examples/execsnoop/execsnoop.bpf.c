@@ -89,8 +89,13 @@ static __always_inline void read_args(struct event *e, const char *filename, con
 		if (off > ARGS_BUF - 4 - ARGSIZE)
 			goto done;
 		n = bpf_probe_read_user_str(&e->args[off], ARGSIZE, argp);
-		if (n <= 0)
+		if (n < 0)
 			goto done;
+		if (n == 0) {
+			/* an empty argument: Linux before 5.11 returns 0 for it, not 1 */
+			e->args[off] = 0;
+			n = 1;
+		}
 		off += n;
 	}
 	/* cut at --max-args (or at MAX_ARGS) with more to come */
