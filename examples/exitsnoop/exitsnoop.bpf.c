@@ -5,8 +5,8 @@
  * from the sched:sched_process_exit tracepoint, as bcc does. It runs in the exiting task,
  * after do_exit() stored the wait status in task->exit_code. */
 #include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
 #include "ecli/ecli.h"
 #include "exitsnoop.h"
 
