@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ecli/internal/testutils"
 )
 
 // ended waits for Run to return by itself (not cancelled by the test) and puts its result
@@ -48,6 +50,8 @@ func TestRoleIntervalCount(t *testing.T) {
 	if !s.ended(30 * time.Second) {
 		t.Fatal("Run did not end after 2 rounds")
 	}
+	// Run has returned; its last lines may still be on their way through the pipe.
+	testutils.Poll(5*time.Second, func() bool { return s.count("usecs") >= 2 })
 	if n := s.count("usecs"); n != 2 {
 		t.Errorf("%d histogram headers, want 2 (one per round, none at exit)", n)
 	}
@@ -72,7 +76,7 @@ func TestRoleDuration(t *testing.T) {
 	if !s.ended(30 * time.Second) {
 		t.Fatal("Run did not end after its duration")
 	}
-	if s.count("usecs") == 0 {
+	if !testutils.Poll(5*time.Second, func() bool { return s.count("usecs") > 0 }) {
 		t.Error("no histogram printed")
 	}
 }
