@@ -6,9 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+
+	"ecli/internal/testutils"
 )
 
 // OOMEnv makes a test binary whose TestMain is Main an allocating child: it moves itself
@@ -35,14 +39,19 @@ func oomChild(dir string) int {
 	return 3
 }
 
-// MemCgroup creates a cgroup v1 memory cgroup limited to limit bytes (skipping the test
-// where the v1 memory controller is not mounted) and removes it in a cleanup.
+// MemCgroup creates a memory cgroup limited to limit bytes and removes it in a cleanup: under
+// the cgroup v1 memory controller where it is mounted (this machine), else in the cgroup v2
+// hierarchy at /sys/fs/cgroup with the memory controller enabled for its children (the VM
+// lane). Without either the test is skipped, or fails under ECLI_TEST_PRIVILEGED=1.
 func MemCgroup(tb testing.TB, limit int64) string {
 	tb.Helper()
-	if _, err := os.Stat(filepath.Join(memCgroupV1, "memory.limit_in_bytes")); err != nil {
-		tb.Skipf("no cgroup v1 memory controller at %s: %v", memCgroupV1, err)
+	parent, limitFile := memCgroupV1, "memory.limit_in_bytes"
+	if _, err := os.Stat(filepath.Join(memCgroupV1, limitFile)); err != nil {
+		parent, limitFile = memCgroupV2, "memory.max"
+		ok := enableV2Memory()
+		testutils.SkipUnless(tb, ok, fmt.Sprintf("no memory cgroup: no v1 controller at %s and no v2 memory controller at %s", memCgroupV1, memCgroupV2))
 	}
-	dir, err := os.MkdirTemp(memCgroupV1, "ecli-test-")
+	dir, err := os.MkdirTemp(parent, "ecli-test-")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -51,10 +60,27 @@ func MemCgroup(tb testing.TB, limit int64) string {
 			tb.Errorf("removing cgroup %s: %v", dir, err)
 		}
 	})
-	if err := os.WriteFile(filepath.Join(dir, "memory.limit_in_bytes"), []byte(strconv.FormatInt(limit, 10)), 0); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(strconv.FormatInt(limit, 10)), 0); err != nil {
 		tb.Fatal(err)
 	}
+	// v2: no swap, so the limit is reached (absent without swap accounting).
+	os.WriteFile(filepath.Join(dir, "memory.swap.max"), []byte("0"), 0)
 	return dir
+}
+
+// memCgroupV2 is the cgroup v2 hierarchy of a unified-mode system.
+const memCgroupV2 = "/sys/fs/cgroup"
+
+// enableV2Memory turns the memory controller on for the children of the cgroup v2 root and
+// reports whether it is on.
+func enableV2Memory() bool {
+	ctl, err := os.ReadFile(filepath.Join(memCgroupV2, "cgroup.controllers"))
+	if err != nil || !slices.Contains(strings.Fields(string(ctl)), "memory") {
+		return false
+	}
+	os.WriteFile(filepath.Join(memCgroupV2, "cgroup.subtree_control"), []byte("+memory"), 0)
+	sub, err := os.ReadFile(filepath.Join(memCgroupV2, "cgroup.subtree_control"))
+	return err == nil && slices.Contains(strings.Fields(string(sub)), "memory")
 }
 
 // OOMChild runs this test binary as an allocating child in the memory cgroup dir (see
