@@ -48,7 +48,7 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-/// @sample {"interval": 0, "type": "log2_hist", "unit": "usecs", "unit_if": "targ_ms:msecs", "time": "targ_timestamp", "clear_map": true}
+/// @sample {"interval": 0, "type": "log2_hist", "unit": "usecs", "unit_if": "targ_ms:msecs", "time": "targ_timestamp", "clear_map": true, "banner": "Tracing block device I/O... Hit Ctrl-C to end."}
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_ENTRIES);

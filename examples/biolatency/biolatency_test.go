@@ -17,6 +17,9 @@ const writes = 5
 
 // run traces while dd makes `writes` direct 4 KiB writes to a new loop device, and
 // returns the output and the device.
+// banner is bcc's first line.
+const banner = "Tracing block device I/O... Hit Ctrl-C to end."
+
 func run(t *testing.T, args ...string) ([]string, *testutils.LoopDevice) {
 	t.Helper()
 	dev := testutils.NewLoopDevice(t, 1<<20)
@@ -33,6 +36,7 @@ func run(t *testing.T, args ...string) ([]string, *testutils.LoopDevice) {
 func TestPerDiskExtended(t *testing.T) {
 	t.Parallel()
 	out, dev := run(t, "-D", "-e", "-d", "LOOP")
+	out = tooltest.Banner(t, out, banner)
 	hists := tooltest.ParseHists(t, out)
 	tooltest.CheckLines(t, out, hists)
 	if len(hists) != 1 {
@@ -53,6 +57,7 @@ func TestPerDiskExtended(t *testing.T) {
 func TestQueuedMilliseconds(t *testing.T) {
 	t.Parallel()
 	out, dev := run(t, "-D", "-Q", "-m")
+	out = tooltest.Banner(t, out, banner)
 	hists := tooltest.ParseHists(t, out)
 	tooltest.CheckLines(t, out, hists)
 	var found bool

@@ -22,7 +22,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_ENTRIES 10240
 
-/// @sample {"interval": 0, "type": "log2_hist", "unit": "Kbytes"}
+/// @sample {"interval": 0, "type": "log2_hist", "unit": "Kbytes", "banner": "Tracing block I/O... Hit Ctrl-C to end."}
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_ENTRIES);

@@ -20,7 +20,7 @@ func TestSizes(t *testing.T) {
 	dev.WriteDirectAs(t, comm, 4096, 5)  // 4 KiB: the 4 -> 7 Kbytes bucket
 	dev.WriteDirectAs(t, comm, 65536, 3) // 64 KiB: 64 -> 127
 	tl.Stop()
-	out := tl.All()
+	out := tooltest.Banner(t, tl.All(), "Tracing block I/O... Hit Ctrl-C to end.")
 	hists := tooltest.ParseHists(t, out)
 	tooltest.CheckLines(t, out, hists)
 	var found bool

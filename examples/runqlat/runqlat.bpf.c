@@ -44,7 +44,7 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-/// @sample {"interval": 0, "type": "log2_hist", "unit": "usecs", "unit_if": "targ_ms:msecs", "time": "targ_timestamp", "clear_map": true, "sort": "pid,tid,pidns"}
+/// @sample {"interval": 0, "type": "log2_hist", "unit": "usecs", "unit_if": "targ_ms:msecs", "time": "targ_timestamp", "clear_map": true, "sort": "pid,tid,pidns", "banner": "Tracing run queue latency... Hit Ctrl-C to end."}
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_ENTRIES);

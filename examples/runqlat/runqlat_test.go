@@ -74,7 +74,7 @@ func TestPerThread(t *testing.T) {
 	tl.WaitAttached(3)
 	tids := pingPong(t, rounds)
 	tl.Stop()
-	out := tl.All()
+	out := tooltest.Banner(t, tl.All(), "Tracing run queue latency... Hit Ctrl-C to end.")
 	if len(out) == 0 || out[0] != "" {
 		t.Fatalf("output does not start with bcc's empty line: %q", out)
 	}
@@ -105,7 +105,7 @@ func TestPerProcessMillisecondsTimestamp(t *testing.T) {
 	tl.WaitAttached(3)
 	pingPong(t, rounds)
 	tl.Stop()
-	out := tl.All()
+	out := tooltest.Banner(t, tl.All(), "Tracing run queue latency... Hit Ctrl-C to end.")
 	// bcc: print(), then print("%-8s\n" % strftime("%H:%M:%S"), end=""), then "\npid = N".
 	if len(out) < 4 || out[0] != "" || len(out[1]) != 8 || out[2] != "" || out[3] != "pid = "+pid {
 		t.Fatalf("round start %q, want \"\", HH:MM:SS, \"\", \"pid = %s\"", out[:min(4, len(out))], pid)

@@ -186,3 +186,13 @@ func CheckLines(tb testing.TB, out []string, hists []Hist) {
 		tb.Errorf("bars:\n%s\nwant (bcc's format strings):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Banner checks that a tool's text output starts with the line bcc prints before tracing
+// ("Tracing ... Hit Ctrl-C to end.") and returns the lines after it.
+func Banner(tb testing.TB, out []string, want string) []string {
+	tb.Helper()
+	if len(out) == 0 || out[0] != want {
+		tb.Fatalf("output does not start with %q: %q", want, out[:min(3, len(out))])
+	}
+	return out[1:]
+}
