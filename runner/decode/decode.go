@@ -91,6 +91,8 @@ type Plan struct {
 	now     func() time.Time
 	csv     bool     // csv=GLOBAL is true: comma-separated cells, no padding
 	tags    []string // the struct's decl tags (stack_* layout hints are read from them)
+	textOps []fastOp // one per column (fast.go)
+	jsonOps []fastOp // one per top-level member; nil: none (fast.go)
 }
 
 // column is one text column.
@@ -190,6 +192,9 @@ func (p *Plan) AppendText(dst, sample []byte) ([]byte, error) {
 func (p *Plan) AppendJSON(dst, sample []byte) ([]byte, error) {
 	if len(sample) < int(p.size) {
 		return dst, p.short(sample)
+	}
+	if p.jsonOps != nil {
+		return p.appendJSONFast(dst, sample[:p.size]), nil
 	}
 	return appendJSON(dst, p.root, sample[:p.size]), nil
 }

@@ -349,16 +349,21 @@ func memberData(m *member, d []byte) []byte {
 
 // choose returns the union arm selected for m, whose parent's data is d.
 func choose(m *member, d []byte) *member {
+	return &m.node.members[chooseArm(m, d)]
+}
+
+// chooseArm returns the index of the union arm selected for m, whose parent's data is d.
+func chooseArm(m *member, d []byte) int {
 	from := m.sel.from
 	v := readUint(from, d[from.off:from.off+from.size])
 	for _, ac := range m.sel.arms {
 		for _, cv := range ac.vals {
 			if cv == v {
-				return &m.node.members[ac.arm]
+				return ac.arm
 			}
 		}
 	}
-	return &m.node.members[0]
+	return 0
 }
 
 func appendMemberJSON(dst []byte, m *member, d []byte) []byte {
@@ -528,6 +533,11 @@ func appendScalar(dst []byte, n *node, d []byte, spec fmtSpec) []byte {
 	default:
 		sc.v = readUint(n, d)
 	}
+	return appendScalarValue(dst, n, sc, spec)
+}
+
+// appendScalarValue is appendScalar for a value already read from the sample.
+func appendScalarValue(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
 	if n.mapped != nil {
 		return appendMapped(dst, n, sc.v)
 	}
@@ -790,7 +800,7 @@ func (p *Plan) appendEunomia(dst, data []byte) []byte {
 	start := len(dst)
 	dst = p.clk.second.appendClock(dst, p.clock())
 	dst = append(dst, ' ')
-	for _, col := range p.cols {
+	for i, col := range p.cols {
 		if n := len(dst) - start; n < col.start {
 			for ; n < col.start; n++ {
 				dst = append(dst, ' ')
@@ -798,7 +808,7 @@ func (p *Plan) appendEunomia(dst, data []byte) []byte {
 		} else {
 			dst = append(dst, ' ')
 		}
-		dst = p.appendCell(dst, data, col.member, fmtSpec{prec: -1}, true)
+		dst = p.textOps[i].appendCell(dst, data, fmtSpec{prec: -1}, true)
 	}
 	return dst
 }
@@ -817,7 +827,7 @@ func (p *Plan) appendBCC(dst, data []byte) []byte {
 		case p.timeCol && !p.clk.glued():
 			dst = append(dst, ' ')
 		}
-		dst = p.appendCell(dst, data, col.member, col.spec, i == len(p.cols)-1)
+		dst = p.textOps[i].appendCell(dst, data, col.spec, i == len(p.cols)-1)
 	}
 	return dst
 }

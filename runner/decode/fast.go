@@ -1,0 +1,308 @@
+package decode
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strconv"
+)
+
+// The fast paths: at Compile, each text column and each top-level JSON member whose
+// rendering is one of a few common, fully understood cases (a whole integer, bool, enum or
+// pointer, a char array, an ipv4/ipv6 address, a printf-formatted number, a union arm chosen
+// by select= among such cases) gets a precomputed op with absolute offsets; every other case
+// is an op that calls the generic renderer, so the output is the same bytes either way.
+
+// valKind is how a fast op renders its value.
+type valKind uint8
+
+const (
+	vGeneric valKind = iota // the generic renderer (appendMemberCell, appendMemberJSON)
+	vInt                    // whole integer, decimal
+	vBool                   // true / false
+	vEnum                   // NAME(value), quoted in JSON
+	vPtr                    // 0x..., quoted in JSON
+	vString                 // char array up to its NUL
+	vIPv4                   // format=ipv4, quoted in JSON
+	vIPv6                   // format=ipv6, quoted in JSON
+	vScalar                 // text only: printf verb, map=, div= or rel on a whole integer
+	vSel                    // select=: the arm's op
+)
+
+// fastOp renders one top-level member.
+type fastOp struct {
+	kind   valKind
+	off    uint32 // absolute offset of the value in the sample
+	size   uint32
+	signed bool
+	n      *node
+	m      *member
+	arms   []fastOp // vSel: one op per union arm, none of them vGeneric or vSel
+	key    string   // JSON: `{"name":` for the first member, `,"name":` after
+}
+
+// whole reports whether n is an integer-like value read from whole bytes (no bitfield).
+func whole(n *node) bool {
+	switch n.kind {
+	case kInt, kBool, kEnum, kPtr:
+	default:
+		return false
+	}
+	switch n.size {
+	case 1, 2, 4, 8:
+	default:
+		return false
+	}
+	return n.bitOff == 0 && int(n.bits) == int(n.size)*8
+}
+
+// readWhole reads a whole integer of size bytes at d[off:], sign-extended when signed.
+func readWhole(d []byte, off, size uint32, signed bool) uint64 {
+	switch size {
+	case 1:
+		if signed {
+			return uint64(int64(int8(d[off])))
+		}
+		return uint64(d[off])
+	case 2:
+		v := binary.LittleEndian.Uint16(d[off:])
+		if signed {
+			return uint64(int64(int16(v)))
+		}
+		return uint64(v)
+	case 4:
+		v := binary.LittleEndian.Uint32(d[off:])
+		if signed {
+			return uint64(int64(int32(v)))
+		}
+		return uint64(v)
+	}
+	return binary.LittleEndian.Uint64(d[off:])
+}
+
+// plainOp returns the op of node n at absolute offset off for the value renderings shared
+// by text (appendText) and JSON (appendJSON), or vGeneric.
+func plainOp(n *node, off uint32) fastOp {
+	op := fastOp{off: off, size: n.size, signed: n.signed, n: n}
+	switch n.format {
+	case "ipv4":
+		op.kind = vIPv4
+		return op
+	case "ipv6":
+		op.kind = vIPv6
+		return op
+	case "":
+	default:
+		return fastOp{}
+	}
+	if n.mapped != nil || n.div != 0 || n.rel {
+		return fastOp{} // text renders these by appendScalar
+	}
+	switch {
+	case n.kind == kString && n.empty == "":
+		op.kind = vString
+	case !whole(n):
+		return fastOp{}
+	case n.kind == kInt:
+		op.kind = vInt
+	case n.kind == kBool:
+		op.kind = vBool
+	case n.kind == kEnum:
+		op.kind = vEnum
+	case n.kind == kPtr:
+		op.kind = vPtr
+	}
+	return op
+}
+
+// selOp returns the vSel op of member m (select=) when every arm has a plain op.
+func selOp(m *member) fastOp {
+	op := fastOp{kind: vSel, m: m}
+	for i := range m.node.members {
+		arm := &m.node.members[i]
+		a := plainOp(arm.node, m.node.off+arm.node.off)
+		if a.kind == vGeneric {
+			return fastOp{m: m}
+		}
+		op.arms = append(op.arms, a)
+	}
+	return op
+}
+
+// cellOp returns the text op of top-level member m rendered with spec, following
+// appendMemberCell's cases.
+func cellOp(m *member, spec fmtSpec) fastOp {
+	n := m.node
+	var op fastOp
+	switch {
+	case m.suffix != nil || n.hasAbove:
+	case m.sel != nil:
+		if len(n.members) > 0 {
+			op = selOp(m)
+		}
+	case (spec.verb != 0 && spec.verb != 's' && numeric(n)) || (n.format == "" && (n.mapped != nil || n.div != 0 || n.rel)):
+		if whole(n) {
+			op = fastOp{kind: vScalar, off: n.off, size: n.size, signed: n.signed, n: n}
+		}
+	default:
+		op = plainOp(n, n.off)
+	}
+	op.m = m
+	return op
+}
+
+// jsonOp returns the JSON op of top-level member m, following appendMemberJSON's cases.
+func jsonOp(m *member) fastOp {
+	var op fastOp
+	switch {
+	case m.sel != nil && len(m.node.members) > 0:
+		op = selOp(m)
+	case m.node.format == "" || m.node.format == "ipv4" || m.node.format == "ipv6":
+		// appendJSON ignores map=, div= and rel: plainOp's text-only exclusion is lifted.
+		n := *m.node
+		n.mapped, n.div, n.rel = nil, 0, false
+		op = plainOp(&n, m.node.off)
+		op.n = m.node
+	}
+	op.m = m
+	return op
+}
+
+// compileFast builds the plan's text ops (one per column) and JSON ops.
+func (p *Plan) compileFast() {
+	p.textOps = make([]fastOp, len(p.cols))
+	for i, col := range p.cols {
+		spec := col.spec
+		if !p.hinted {
+			spec = fmtSpec{prec: -1}
+		}
+		p.textOps[i] = cellOp(&p.root.members[col.member], spec)
+	}
+	if len(p.root.members) == 0 {
+		return
+	}
+	p.jsonOps = make([]fastOp, len(p.root.members))
+	for i := range p.root.members {
+		m := &p.root.members[i]
+		op := jsonOp(m)
+		if i == 0 {
+			op.key = "{" + string(m.key)
+		} else {
+			op.key = "," + string(m.key)
+		}
+		p.jsonOps[i] = op
+	}
+}
+
+// appendValueText renders a plain op's value as text (appendText's rendering).
+func (op *fastOp) appendValueText(dst, data []byte) []byte {
+	switch op.kind {
+	case vInt:
+		v := readWhole(data, op.off, op.size, op.signed)
+		if op.signed {
+			return strconv.AppendInt(dst, int64(v), 10)
+		}
+		return strconv.AppendUint(dst, v, 10)
+	case vBool:
+		if readWhole(data, op.off, op.size, false) != 0 {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case vEnum:
+		return appendEnum(dst, op.n, readWhole(data, op.off, op.size, op.signed))
+	case vPtr:
+		return appendHex(dst, readWhole(data, op.off, op.size, op.signed))
+	case vString:
+		return appendTextString(dst, cstr(data[op.off:op.off+op.size]))
+	case vIPv4:
+		return netip.AddrFrom4([4]byte(data[op.off:])).AppendTo(dst)
+	case vIPv6:
+		return netip.AddrFrom16([16]byte(data[op.off:])).AppendTo(dst)
+	}
+	return dst
+}
+
+// appendCell renders the op's text cell per spec, like appendMemberCell.
+func (op *fastOp) appendCell(dst, data []byte, spec fmtSpec, last bool) []byte {
+	switch op.kind {
+	case vGeneric:
+		return appendMemberCell(dst, op.m, data, spec, last)
+	case vSel:
+		dst = append(dst, spec.pre...)
+		start := len(dst)
+		dst = op.arms[chooseArm(op.m, data)].appendValueText(dst, data)
+		dst = padFast(dst, start, spec, last && spec.post == "")
+		return append(dst, spec.post...)
+	case vScalar:
+		dst = append(dst, spec.pre...)
+		start := len(dst)
+		sc := scalar{v: readWhole(data, op.off, op.size, op.signed), signed: op.signed}
+		dst = appendScalarValue(dst, op.n, sc, spec)
+		dst = padFast(dst, start, spec, last && spec.post == "")
+		return append(dst, spec.post...)
+	}
+	dst = append(dst, spec.pre...)
+	start := len(dst)
+	dst = op.appendValueText(dst, data)
+	dst = padFast(dst, start, spec, last && spec.post == "")
+	return append(dst, spec.post...)
+}
+
+// padFast is pad for a cell of ASCII bytes (one rune per byte); other cells go to pad.
+func padFast(dst []byte, start int, spec fmtSpec, last bool) []byte {
+	trunc := spec.verb == 's' && spec.prec >= 0
+	if spec.width == 0 && !trunc {
+		return dst
+	}
+	for _, c := range dst[start:] {
+		if c >= 0x80 {
+			return pad(dst, start, spec, last)
+		}
+	}
+	if trunc && len(dst)-start > spec.prec {
+		dst = dst[:start+spec.prec]
+	}
+	count := spec.width - (len(dst) - start)
+	if count <= 0 {
+		return dst
+	}
+	if spec.left {
+		if last {
+			return dst
+		}
+		for range count {
+			dst = append(dst, ' ')
+		}
+		return dst
+	}
+	return insertPad(dst, start, count, ' ')
+}
+
+// appendValueJSON renders a plain op's value as JSON (appendJSON's rendering).
+func (op *fastOp) appendValueJSON(dst, data []byte) []byte {
+	switch op.kind {
+	case vInt, vBool:
+		return op.appendValueText(dst, data)
+	case vString:
+		return appendJSONString(dst, cstr(data[op.off:op.off+op.size]))
+	}
+	dst = append(dst, '"')
+	dst = op.appendValueText(dst, data)
+	return append(dst, '"')
+}
+
+// appendJSONFast renders the sample's JSON object with the plan's JSON ops.
+func (p *Plan) appendJSONFast(dst, data []byte) []byte {
+	for i := range p.jsonOps {
+		op := &p.jsonOps[i]
+		dst = append(dst, op.key...)
+		switch op.kind {
+		case vGeneric:
+			dst = appendMemberJSON(dst, op.m, data)
+		case vSel:
+			dst = op.arms[chooseArm(op.m, data)].appendValueJSON(dst, data)
+		default:
+			dst = op.appendValueJSON(dst, data)
+		}
+	}
+	return append(dst, '}')
+}
