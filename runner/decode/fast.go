@@ -38,6 +38,11 @@ type fastOp struct {
 	m      *member
 	arms   []fastOp // vSel: one op per union arm, none of them vGeneric or vSel
 	key    string   // JSON: `{"name":` for the first member, `,"name":` after
+	// text cells
+	spec   fmtSpec
+	last   bool   // the line's last cell
+	padded bool   // spec has a width or a %s precision
+	prefix string // appendBCC: what precedes the cell (the previous column's sep)
 }
 
 // whole reports whether n is an integer-like value read from whole bytes (no bitfield).
@@ -175,7 +180,16 @@ func (p *Plan) compileFast() {
 		if !p.hinted {
 			spec = fmtSpec{prec: -1}
 		}
-		p.textOps[i] = cellOp(&p.root.members[col.member], spec)
+		op := cellOp(&p.root.members[col.member], spec)
+		op.spec, op.last = spec, !p.hinted || i == len(p.cols)-1
+		op.padded = spec.width > 0 || (spec.verb == 's' && spec.prec >= 0)
+		switch {
+		case i > 0:
+			op.prefix = p.cols[i-1].sep
+		case p.timeCol && !p.clk.glued():
+			op.prefix = " "
+		}
+		p.textOps[i] = op
 	}
 	if len(p.root.members) == 0 {
 		return
@@ -221,41 +235,34 @@ func (op *fastOp) appendValueText(dst, data []byte) []byte {
 	return dst
 }
 
-// appendCell renders the op's text cell per spec, like appendMemberCell.
-func (op *fastOp) appendCell(dst, data []byte, spec fmtSpec, last bool) []byte {
-	switch op.kind {
-	case vGeneric:
-		return appendMemberCell(dst, op.m, data, spec, last)
-	case vSel:
-		dst = append(dst, spec.pre...)
-		start := len(dst)
-		dst = op.arms[chooseArm(op.m, data)].appendValueText(dst, data)
-		dst = padFast(dst, start, spec, last && spec.post == "")
-		return append(dst, spec.post...)
-	case vScalar:
-		dst = append(dst, spec.pre...)
-		start := len(dst)
-		sc := scalar{v: readWhole(data, op.off, op.size, op.signed), signed: op.signed}
-		dst = appendScalarValue(dst, op.n, sc, spec)
-		dst = padFast(dst, start, spec, last && spec.post == "")
-		return append(dst, spec.post...)
+// appendCell renders the op's text cell, like appendMemberCell with the op's spec.
+func (op *fastOp) appendCell(dst, data []byte) []byte {
+	if op.kind == vGeneric {
+		return appendMemberCell(dst, op.m, data, op.spec, op.last)
 	}
-	dst = append(dst, spec.pre...)
+	dst = append(dst, op.spec.pre...)
 	start := len(dst)
-	dst = op.appendValueText(dst, data)
-	dst = padFast(dst, start, spec, last && spec.post == "")
-	return append(dst, spec.post...)
+	switch op.kind {
+	case vSel:
+		dst = op.arms[chooseArm(op.m, data)].appendValueText(dst, data)
+	case vScalar:
+		sc := scalar{v: readWhole(data, op.off, op.size, op.signed), signed: op.signed}
+		dst = appendScalarValue(dst, op.n, sc, op.spec)
+	default:
+		dst = op.appendValueText(dst, data)
+	}
+	if op.padded {
+		dst = padFast(dst, start, &op.spec, op.last && op.spec.post == "")
+	}
+	return append(dst, op.spec.post...)
 }
 
 // padFast is pad for a cell of ASCII bytes (one rune per byte); other cells go to pad.
-func padFast(dst []byte, start int, spec fmtSpec, last bool) []byte {
+func padFast(dst []byte, start int, spec *fmtSpec, last bool) []byte {
 	trunc := spec.verb == 's' && spec.prec >= 0
-	if spec.width == 0 && !trunc {
-		return dst
-	}
 	for _, c := range dst[start:] {
 		if c >= 0x80 {
-			return pad(dst, start, spec, last)
+			return pad(dst, start, *spec, last)
 		}
 	}
 	if trunc && len(dst)-start > spec.prec {
@@ -277,31 +284,36 @@ func padFast(dst []byte, start int, spec fmtSpec, last bool) []byte {
 	return insertPad(dst, start, count, ' ')
 }
 
-// appendValueJSON renders a plain op's value as JSON (appendJSON's rendering).
-func (op *fastOp) appendValueJSON(dst, data []byte) []byte {
-	switch op.kind {
-	case vInt, vBool:
-		return op.appendValueText(dst, data)
-	case vString:
-		return appendJSONString(dst, cstr(data[op.off:op.off+op.size]))
-	}
-	dst = append(dst, '"')
-	dst = op.appendValueText(dst, data)
-	return append(dst, '"')
-}
-
 // appendJSONFast renders the sample's JSON object with the plan's JSON ops.
 func (p *Plan) appendJSONFast(dst, data []byte) []byte {
 	for i := range p.jsonOps {
 		op := &p.jsonOps[i]
 		dst = append(dst, op.key...)
+		if op.kind == vSel {
+			op = &op.arms[chooseArm(op.m, data)]
+		}
 		switch op.kind {
 		case vGeneric:
 			dst = appendMemberJSON(dst, op.m, data)
-		case vSel:
-			dst = op.arms[chooseArm(op.m, data)].appendValueJSON(dst, data)
+		case vInt:
+			v := readWhole(data, op.off, op.size, op.signed)
+			if op.signed {
+				dst = strconv.AppendInt(dst, int64(v), 10)
+			} else {
+				dst = strconv.AppendUint(dst, v, 10)
+			}
+		case vBool:
+			if readWhole(data, op.off, op.size, false) != 0 {
+				dst = append(dst, "true"...)
+			} else {
+				dst = append(dst, "false"...)
+			}
+		case vString:
+			dst = appendJSONString(dst, cstr(data[op.off:op.off+op.size]))
 		default:
-			dst = op.appendValueJSON(dst, data)
+			dst = append(dst, '"')
+			dst = op.appendValueText(dst, data)
+			dst = append(dst, '"')
 		}
 	}
 	return append(dst, '}')

@@ -808,7 +808,7 @@ func (p *Plan) appendEunomia(dst, data []byte) []byte {
 		} else {
 			dst = append(dst, ' ')
 		}
-		dst = p.textOps[i].appendCell(dst, data, fmtSpec{prec: -1}, true)
+		dst = p.textOps[i].appendCell(dst, data)
 	}
 	return dst
 }
@@ -820,14 +820,10 @@ func (p *Plan) appendBCC(dst, data []byte) []byte {
 		dst = p.clk.appendTime(dst, p.clock())
 		dst = pad(dst, start, p.clk.spec, len(p.cols) == 0)
 	}
-	for i, col := range p.cols {
-		switch {
-		case i > 0:
-			dst = append(dst, p.cols[i-1].sep...)
-		case p.timeCol && !p.clk.glued():
-			dst = append(dst, ' ')
-		}
-		dst = p.textOps[i].appendCell(dst, data, col.spec, i == len(p.cols)-1)
+	for i := range p.textOps {
+		op := &p.textOps[i]
+		dst = append(dst, op.prefix...)
+		dst = op.appendCell(dst, data)
 	}
 	return dst
 }
