@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"strconv"
@@ -25,6 +26,9 @@ const (
 	vIPv4                   // format=ipv4, quoted in JSON
 	vIPv6                   // format=ipv6, quoted in JSON
 	vScalar                 // text only: printf verb, map=, div= or rel on a whole integer
+	vDec                    // text only: %d of a whole integer without map=, div= or rel
+	vMapped                 // text only: map= of a whole integer
+	vDivF                   // text only: %f of a whole integer's div= quotient, no rel
 	vSel                    // select=: the arm's op
 )
 
@@ -42,6 +46,7 @@ type fastOp struct {
 	spec   fmtSpec
 	last   bool   // the line's last cell
 	padded bool   // spec has a width or a %s precision
+	ascii  bool   // the value's text is always ASCII
 	prefix string // appendBCC: what precedes the cell (the previous column's sep)
 }
 
@@ -146,13 +151,45 @@ func cellOp(m *member, spec fmtSpec) fastOp {
 		}
 	case (spec.verb != 0 && spec.verb != 's' && numeric(n)) || (n.format == "" && (n.mapped != nil || n.div != 0 || n.rel)):
 		if whole(n) {
-			op = fastOp{kind: vScalar, off: n.off, size: n.size, signed: n.signed, n: n}
+			op = fastOp{kind: scalarKind(n, spec), off: n.off, size: n.size, signed: n.signed, n: n}
 		}
 	default:
 		op = plainOp(n, n.off)
 	}
 	op.m = m
 	return op
+}
+
+// scalarKind picks the op of a whole integer that appendScalar renders.
+func scalarKind(n *node, spec fmtSpec) valKind {
+	switch {
+	case n.mapped != nil:
+		return vMapped
+	case n.rel:
+		return vScalar
+	case n.div != 0 && spec.verb == 'f' && n.kind == kInt:
+		return vDivF
+	case n.div == 0 && spec.verb == 'd' && spec.prec < 0:
+		return vDec
+	}
+	return vScalar
+}
+
+// asciiOut reports whether the op's text is ASCII whatever the sample (padding can then
+// count bytes).
+func (op *fastOp) asciiOut() bool {
+	switch op.kind {
+	case vInt, vBool, vPtr, vIPv4, vIPv6, vDec, vDivF:
+		return true
+	case vSel:
+		for i := range op.arms {
+			if !op.arms[i].asciiOut() {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // jsonOp returns the JSON op of top-level member m, following appendMemberJSON's cases.
@@ -183,6 +220,7 @@ func (p *Plan) compileFast() {
 		op := cellOp(&p.root.members[col.member], spec)
 		op.spec, op.last = spec, !p.hinted || i == len(p.cols)-1
 		op.padded = spec.width > 0 || (spec.verb == 's' && spec.prec >= 0)
+		op.ascii = op.asciiOut()
 		switch {
 		case i > 0:
 			op.prefix = p.cols[i-1].sep
@@ -248,24 +286,52 @@ func (op *fastOp) appendCell(dst, data []byte) []byte {
 	case vScalar:
 		sc := scalar{v: readWhole(data, op.off, op.size, op.signed), signed: op.signed}
 		dst = appendScalarValue(dst, op.n, sc, op.spec)
+	case vDec:
+		v := readWhole(data, op.off, op.size, op.signed)
+		if op.signed {
+			dst = strconv.AppendInt(dst, int64(v), 10)
+		} else {
+			dst = strconv.AppendUint(dst, v, 10)
+		}
+	case vMapped:
+		dst = appendMapped(dst, op.n, readWhole(data, op.off, op.size, op.signed))
+	case vDivF:
+		sc := scalar{v: readWhole(data, op.off, op.size, op.signed), signed: op.signed}
+		prec := op.spec.prec
+		if prec < 0 {
+			prec = 6
+		}
+		dst = strconv.AppendFloat(dst, sc.float()/op.n.div, 'f', prec, 64)
 	default:
 		dst = op.appendValueText(dst, data)
 	}
 	if op.padded {
-		dst = padFast(dst, start, &op.spec, op.last && op.spec.post == "")
+		last := op.last && op.spec.post == ""
+		if op.ascii {
+			dst = padASCII(dst, start, &op.spec, last)
+		} else {
+			dst = padFast(dst, start, &op.spec, last)
+		}
 	}
 	return append(dst, op.spec.post...)
 }
 
 // padFast is pad for a cell of ASCII bytes (one rune per byte); other cells go to pad.
 func padFast(dst []byte, start int, spec *fmtSpec, last bool) []byte {
-	trunc := spec.verb == 's' && spec.prec >= 0
 	for _, c := range dst[start:] {
 		if c >= 0x80 {
 			return pad(dst, start, *spec, last)
 		}
 	}
-	if trunc && len(dst)-start > spec.prec {
+	return padASCII(dst, start, spec, last)
+}
+
+// spaces is padding for left-aligned cells up to maxWidth.
+var spaces = string(bytes.Repeat([]byte{' '}, maxWidth))
+
+// padASCII is pad for a cell of ASCII bytes.
+func padASCII(dst []byte, start int, spec *fmtSpec, last bool) []byte {
+	if spec.verb == 's' && spec.prec >= 0 && len(dst)-start > spec.prec {
 		dst = dst[:start+spec.prec]
 	}
 	count := spec.width - (len(dst) - start)
@@ -276,10 +342,10 @@ func padFast(dst []byte, start int, spec *fmtSpec, last bool) []byte {
 		if last {
 			return dst
 		}
-		for range count {
-			dst = append(dst, ' ')
+		if count <= len(spaces) {
+			return append(dst, spaces[:count]...)
 		}
-		return dst
+		return pad(dst, len(dst), fmtSpec{left: true, width: count, prec: -1}, false)
 	}
 	return insertPad(dst, start, count, ' ')
 }
