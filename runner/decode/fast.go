@@ -40,14 +40,45 @@ type fastOp struct {
 	signed bool
 	n      *node
 	m      *member
-	arms   []fastOp // vSel: one op per union arm, none of them vGeneric or vSel
-	key    string   // JSON: `{"name":` for the first member, `,"name":` after
+	arms   []fastOp   // vSel: one op per union arm, none of them vGeneric or vSel
+	key    string     // JSON: `{"name":` for the first member, `,"name":` after
+	enum   []enumText // vEnum: each enumerator's rendering
 	// text cells
 	spec   fmtSpec
 	last   bool   // the line's last cell
 	padded bool   // spec has a width or a %s precision
 	ascii  bool   // the value's text is always ASCII
 	prefix string // appendBCC: what precedes the cell (the previous column's sep)
+}
+
+// enumText is an enumerator's NAME(value), in JSON quotes, for values v with v&mask == val.
+type enumText struct {
+	val  uint64
+	text string
+}
+
+// enumTexts renders each enumerator of whole enum n as appendEnum does for its value.
+func enumTexts(n *node) []enumText {
+	m := mask(n.bits)
+	var out []enumText
+	for _, e := range n.enum {
+		v := signExtend(e.Value&m, n.bits, n.signed)
+		text := appendEnum([]byte{'"'}, n, v)
+		out = append(out, enumText{val: e.Value & m, text: string(append(text, '"'))})
+	}
+	return out
+}
+
+// enumText returns the text of the first enumerator matching v (as appendEnum picks it), or
+// nil.
+func (op *fastOp) enumText(v uint64) *enumText {
+	m := mask(op.n.bits)
+	for i := range op.enum {
+		if op.enum[i].val == v&m {
+			return &op.enum[i]
+		}
+	}
+	return nil
 }
 
 // whole reports whether n is an integer-like value read from whole bytes (no bitfield).
@@ -118,6 +149,7 @@ func plainOp(n *node, off uint32) fastOp {
 		op.kind = vBool
 	case n.kind == kEnum:
 		op.kind = vEnum
+		op.enum = enumTexts(n)
 	case n.kind == kPtr:
 		op.kind = vPtr
 	}
@@ -260,6 +292,9 @@ func (op *fastOp) appendValueText(dst, data []byte) []byte {
 		}
 		return append(dst, "false"...)
 	case vEnum:
+		if e := op.enumText(readWhole(data, op.off, op.size, op.signed)); e != nil {
+			return append(dst, e.text[1:len(e.text)-1]...)
+		}
 		return appendEnum(dst, op.n, readWhole(data, op.off, op.size, op.signed))
 	case vPtr:
 		return appendHex(dst, readWhole(data, op.off, op.size, op.signed))
@@ -278,7 +313,9 @@ func (op *fastOp) appendCell(dst, data []byte) []byte {
 	if op.kind == vGeneric {
 		return appendMemberCell(dst, op.m, data, op.spec, op.last)
 	}
-	dst = append(dst, op.spec.pre...)
+	if op.spec.pre != "" {
+		dst = append(dst, op.spec.pre...)
+	}
 	start := len(dst)
 	switch op.kind {
 	case vSel:
@@ -313,7 +350,10 @@ func (op *fastOp) appendCell(dst, data []byte) []byte {
 			dst = padFast(dst, start, &op.spec, last)
 		}
 	}
-	return append(dst, op.spec.post...)
+	if op.spec.post != "" {
+		dst = append(dst, op.spec.post...)
+	}
+	return dst
 }
 
 // padFast is pad for a cell of ASCII bytes (one rune per byte); other cells go to pad.
@@ -376,6 +416,15 @@ func (p *Plan) appendJSONFast(dst, data []byte) []byte {
 			}
 		case vString:
 			dst = appendJSONString(dst, cstr(data[op.off:op.off+op.size]))
+		case vEnum:
+			v := readWhole(data, op.off, op.size, op.signed)
+			if e := op.enumText(v); e != nil {
+				dst = append(dst, e.text...)
+			} else {
+				dst = append(dst, '"')
+				dst = appendEnum(dst, op.n, v)
+				dst = append(dst, '"')
+			}
 		default:
 			dst = append(dst, '"')
 			dst = op.appendValueText(dst, data)

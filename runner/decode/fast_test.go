@@ -70,10 +70,12 @@ func TestFastMatchesGeneric(t *testing.T) {
 			for i := range 300 {
 				for j := range sample {
 					switch {
-					case i%3 == 0:
+					case i%4 == 0:
 						sample[j] = byte('a' + rng.IntN(26)) // ASCII strings
-					case i%3 == 1 && j%4 != 0:
+					case i%4 == 1 && j%4 != 0:
 						sample[j] = 0 // small numbers, short strings
+					case i%4 == 3:
+						sample[j] = byte(rng.IntN(12)) * byte(1-min(j%4, 1)) // enum values, selectors
 					default:
 						sample[j] = byte(rng.Uint32())
 					}

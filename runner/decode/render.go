@@ -822,7 +822,11 @@ func (p *Plan) appendBCC(dst, data []byte) []byte {
 	}
 	for i := range p.textOps {
 		op := &p.textOps[i]
-		dst = append(dst, op.prefix...)
+		if len(op.prefix) == 1 {
+			dst = append(dst, op.prefix[0])
+		} else {
+			dst = append(dst, op.prefix...)
+		}
 		dst = op.appendCell(dst, data)
 	}
 	return dst
