@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -248,6 +249,45 @@ func (v *Values) Bool(name string) bool {
 		return vs.Value[0] != 0
 	}
 	return false
+}
+
+// Text returns the value a global will have at load time as text: the value given with
+// Set, else the option's default, else, for a char[] global, the object's initial string.
+// It is "" for a name that is not an option.
+func (v *Values) Text(name string) string {
+	o := v.pkg.Option(name)
+	if o == nil {
+		return ""
+	}
+	if s, ok := v.value(o); ok {
+		return s
+	}
+	if vs, ok := v.pkg.spec.Variables[name]; ok && o.Kind == KindString {
+		b := vs.Value
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		return string(b)
+	}
+	return ""
+}
+
+// IsSet reports whether an option counts as set for show= and time= hints: a bool global
+// that is true, a number that is not zero, a string that is not empty.
+func (v *Values) IsSet(name string) bool {
+	o := v.pkg.Option(name)
+	if o == nil {
+		return false
+	}
+	if o.Kind == KindBool {
+		return v.Bool(name)
+	}
+	s := v.Text(name)
+	if o.Kind == KindString || s == "" {
+		return s != ""
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return err != nil || f != 0
 }
 
 // Role returns the value, as given by the user (before any scale), of the option with

@@ -159,7 +159,7 @@ func (p *Package) Outputs(v *Values) ([]Output, error) {
 // exporter. This is the one place outputs are compiled: Parse calls it to refuse a bad
 // export early, Load once for its Instance, Outputs for its caller.
 func (p *Package) compileOutputs(v *Values, now func() time.Time) ([]*exporter, error) {
-	opts := decode.Options{Flag: v.Bool, Time: now, ReadFile: readProcFile}
+	opts := decode.Options{Flag: v.IsSet, Text: v.Text, Time: now, ReadFile: readProcFile}
 	var out []*exporter
 	for idx, mm := range p.Meta.Maps {
 		e, err := p.compileOutput(mm, jsonPath(p.Meta.path, "bpf_skel", "maps", idx), opts)

@@ -130,3 +130,37 @@ func TestLoadTwiceConcurrently(t *testing.T) {
 		t.Error("both instances decode with the same plan; each must compile its own")
 	}
 }
+
+// TestValuesIsSetText: show=/time= hints see numbers as set when non-zero, bools by value;
+// match= hints read an option's text.
+func TestValuesIsSetText(t *testing.T) {
+	p, err := Parse(readTypesPackage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, value string
+		set         bool
+		text        string
+	}{
+		{"targ_pid", "", false, ""},
+		{"targ_pid", "7", true, "7"},
+		{"targ_pid", "0", false, "0"},
+		{"opt_on", "", true, "true"}, // the default from cmdarg
+		{"opt_on", "false", false, "false"},
+		{"no_such_option", "", false, ""},
+	} {
+		v := p.NewValues()
+		if tc.value != "" {
+			if err := v.Set(tc.name, tc.value); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := v.IsSet(tc.name); got != tc.set {
+			t.Errorf("%s=%q: IsSet %v, want %v", tc.name, tc.value, got, tc.set)
+		}
+		if got := v.Text(tc.name); got != tc.text {
+			t.Errorf("%s=%q: Text %q, want %q", tc.name, tc.value, got, tc.text)
+		}
+	}
+}

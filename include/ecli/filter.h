@@ -7,7 +7,9 @@
  *   ecli_port_in_list()        a "-P 80,443"-style comma-separated port list
  *   ecli_pid_wanted()          -p PID (process id, i.e. tgid) / -t TID / -u UID style filters
  *
- * Needs vmlinux.h, bpf_helpers.h, bpf_core_read.h and ecli/ecli.h before it. */
+ * Needs vmlinux.h, bpf_helpers.h, bpf_core_read.h and ecli/ecli.h before it. A tool without
+ * bcc's container flags defines ECLI_NO_CONTAINER_FILTER before including it: the
+ * --cgroupmap/--mntnsmap globals and their maps are then left out. */
 #ifndef __ECLI_FILTER_H
 #define __ECLI_FILTER_H
 

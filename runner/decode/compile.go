@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +57,8 @@ type node struct {
 	format  string
 	file    string                       // format "file": the path
 	read    func(string) ([]byte, error) // format "file": Options.ReadFile
+	quote   bool                         // format=argv: each string in double quotes (quote=GLOBAL was true)
+	counted bool                         // len= gives the bytes in use: empty strings inside them count
 	mapped  []mapEntry
 	div     float64
 	rel     bool
@@ -74,6 +77,7 @@ type member struct {
 	key    []byte // `"name":`
 	node   *node
 	sel    *selector
+	length *node // len=: the sibling holding how many bytes of the char array are in use
 	hints  *hints
 	btf    btf.Member
 	hidden bool
@@ -113,7 +117,12 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 		return nil, fmt.Errorf("compile plan: %w", err)
 	}
 	root.kind = kStruct
+	filters, err := c.filters(root, what)
+	if err != nil {
+		return nil, fmt.Errorf("compile plan: %w", err)
+	}
 	p := &Plan{
+		filters: filters,
 		name:    name,
 		size:    size,
 		root:    root,
@@ -151,12 +160,46 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 	return p, nil
 }
 
-// clockShown reports whether the TIME column is printed: not time=off, and time=GLOBAL true.
+// clockShown reports whether the TIME column is printed: not time=off, and one of the
+// globals of time=G1,G2 true.
 func (c *compiler) clockShown(ch clockHints) bool {
-	return !ch.off && (ch.show == "" || c.flag(ch.show))
+	if ch.off {
+		return false
+	}
+	if ch.show == "" {
+		return true
+	}
+	for _, g := range strings.Split(ch.show, ",") {
+		if c.flag(g) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *compiler) flag(name string) bool { return c.opts.Flag != nil && c.opts.Flag(name) }
+
+// filters compiles the match= hints of the top-level members: a regular expression held in
+// a global (Options.Text); an empty global means no filter.
+func (c *compiler) filters(root *node, what string) ([]filter, error) {
+	var out []filter
+	for i := range root.members {
+		m := &root.members[i]
+		if m.hints.match == "" || c.opts.Text == nil {
+			continue
+		}
+		expr := c.opts.Text(m.hints.match)
+		if expr == "" {
+			continue
+		}
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, fmt.Errorf("%s member %s: match=%s: regular expression %q: %v: %w", what, m.name, m.hints.match, expr, err, ErrBadFilter)
+		}
+		out = append(out, filter{member: i, re: re})
+	}
+	return out, nil
+}
 
 // clockColumn resolves the TIME column's format, header and zone from the struct hints.
 func (c *compiler) clockColumn(ch clockHints) clockColumn {
@@ -341,11 +384,19 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 				m.hidden = true
 			}
 		}
+		if h.quote != "" {
+			mn.quote = c.flag(h.quote)
+		}
 		n.members = append(n.members, m)
 	}
-	// Resolve select= against siblings, and check case= only appears under a select.
+	// Resolve select= and len= against siblings, and check case= only appears under a select.
 	for i := range n.members {
 		m := &n.members[i]
+		if m.hints.length != "" {
+			if err := c.length(n, m, what); err != nil {
+				return nil, err
+			}
+		}
 		if m.hints.sel != "" {
 			if union {
 				return nil, fmt.Errorf("%s member %s: hint select: the selector must be a sibling in a struct, not a union: %w", what, m.name, ErrBadHint)
@@ -374,6 +425,29 @@ func (c *compiler) composite(ms []btf.Member, size uint32, union bool, what stri
 		}
 	}
 	return n, nil
+}
+
+// length resolves the len=MEMBER hint of m: an integer sibling in the same struct.
+func (c *compiler) length(parent *node, m *member, what string) error {
+	mwhat := what + " member " + m.name
+	if parent.kind == kUnion {
+		return fmt.Errorf("%s: hint len=%s: the length must be a sibling in a struct, not a union: %w", mwhat, m.hints.length, ErrBadHint)
+	}
+	if m.node.kind != kString {
+		return fmt.Errorf("%s: hint len=%s: needs a char array: %w", mwhat, m.hints.length, ErrBadHint)
+	}
+	for i := range parent.members {
+		from := &parent.members[i]
+		if from.name != m.hints.length || from == m {
+			continue
+		}
+		if from.node.kind != kInt {
+			return fmt.Errorf("%s: hint len=%s: not an integer: %w", mwhat, m.hints.length, ErrBadHint)
+		}
+		m.length, m.node.counted = from.node, true
+		return nil
+	}
+	return fmt.Errorf("%s: hint len=%s: no such sibling member: %w", mwhat, m.hints.length, ErrBadHint)
 }
 
 func (c *compiler) selector(parent *node, m *member, what string) (*selector, error) {
@@ -540,6 +614,14 @@ func applyValueHints(n *node, h *hints, what string) error {
 		if n.size != 16 || !(n.kind == kInt128 || n.kind == kArray || n.kind == kString) {
 			return bad("format=ipv6", "needs a 16-byte array")
 		}
+	case "argv":
+		if n.kind != kString {
+			return bad("format=argv", "needs a char array")
+		}
+	case "signal", "wstatus":
+		if n.kind != kInt && n.kind != kEnum {
+			return bad("format="+h.format, "needs an integer")
+		}
 	case "cstring":
 		if n.kind != kString {
 			return bad("format=cstring", "needs a char array")
@@ -580,6 +662,11 @@ func checkVerb(n *node, verb byte) error {
 	case 'd':
 		if !numeric(n) && n.kind != kInt128 && n.mapped == nil {
 			return errors.New("%d: value is not a number (use %s)")
+		}
+	case 'u', 'x', 'o':
+		// map= prints unmapped values by the verb
+		if !numeric(n) && n.mapped == nil {
+			return fmt.Errorf("%%%c: value is not a number (use %%s)", verb)
 		}
 	default:
 		if !numeric(n) {

@@ -12,6 +12,7 @@ package decode
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/cilium/ebpf/btf"
@@ -25,6 +26,9 @@ var (
 	ErrUnsupportedType = errors.New("unsupported type")
 	// ErrBadHint is returned by Compile for an unknown, misplaced or malformed "ecli:" hint.
 	ErrBadHint = errors.New("bad display hint")
+	// ErrBadFilter is returned by Compile when the regular expression a match= hint takes
+	// from a global does not compile.
+	ErrBadFilter = errors.New("bad filter")
 )
 
 // Options configure a Plan.
@@ -38,6 +42,9 @@ type Options struct {
 	// ReadFile reads the file of a file=PATH hint (a path under FilePrefix) each time a
 	// line is rendered; nil renders such members empty (decode itself reads no files).
 	ReadFile func(path string) ([]byte, error)
+	// Text reports the value of a global as text (a char[] global: its string), for
+	// `match=GLOBAL` hints; nil or "" means no filter. It is called during Compile only.
+	Text func(name string) string
 }
 
 // FilePrefix is where the files of file= hints must be: kernel state, not user data.
@@ -79,6 +86,8 @@ type Field struct {
 //
 // A Plan is not safe for concurrent use: the `rel` hint keeps the first event's value in it.
 type Plan struct {
+	filters []filter
+	scratch []byte // text of a filtered member, reused
 	name    string
 	size    uint32
 	root    *node
@@ -93,6 +102,12 @@ type Plan struct {
 	tags    []string // the struct's decl tags (stack_* layout hints are read from them)
 	textOps []fastOp // one per column (fast.go)
 	jsonOps []fastOp // one per top-level member; nil: none (fast.go)
+}
+
+// filter is a match= hint: the event passes when the member's text matches re.
+type filter struct {
+	member int
+	re     *regexp.Regexp
 }
 
 // column is one text column.
@@ -179,6 +194,9 @@ func (p *Plan) AppendText(dst, sample []byte) ([]byte, error) {
 		return dst, p.short(sample)
 	}
 	data := sample[:p.size]
+	if !p.match(data) {
+		return dst, nil
+	}
 	switch {
 	case p.csv:
 		return p.appendCSV(dst, data), nil
@@ -189,14 +207,37 @@ func (p *Plan) AppendText(dst, sample []byte) ([]byte, error) {
 }
 
 // AppendJSON appends one JSON object (no newline) for sample to dst.
+//
+// AppendText and AppendJSON append nothing for a sample that a match= hint filters out
+// (see [Plan.Match]).
 func (p *Plan) AppendJSON(dst, sample []byte) ([]byte, error) {
 	if len(sample) < int(p.size) {
 		return dst, p.short(sample)
+	}
+	if !p.match(sample[:p.size]) {
+		return dst, nil
 	}
 	if p.jsonOps != nil {
 		return p.appendJSONFast(dst, sample[:p.size]), nil
 	}
 	return appendJSON(dst, p.root, sample[:p.size]), nil
+}
+
+// Match reports whether sample passes the plan's match= filters: every filtered member's
+// text (as AppendFieldText renders it, without quote=) matches its regular expression.
+// A plan without filters matches every sample; a short sample matches none.
+func (p *Plan) Match(sample []byte) bool {
+	return len(sample) >= int(p.size) && p.match(sample[:p.size])
+}
+
+func (p *Plan) match(data []byte) bool {
+	for _, f := range p.filters {
+		p.scratch = p.appendPlain(p.scratch[:0], data, f.member)
+		if !f.re.Match(p.scratch) {
+			return false
+		}
+	}
+	return true
 }
 
 // AppendFieldText appends the text value of top-level field i (eunomia rendering: strings

@@ -162,7 +162,7 @@ func selOp(m *member) fastOp {
 	for i := range m.node.members {
 		arm := &m.node.members[i]
 		a := plainOp(arm.node, m.node.off+arm.node.off)
-		if a.kind == vGeneric {
+		if a.kind == vGeneric || arm.length != nil {
 			return fastOp{m: m}
 		}
 		op.arms = append(op.arms, a)
@@ -176,7 +176,7 @@ func cellOp(m *member, spec fmtSpec) fastOp {
 	n := m.node
 	var op fastOp
 	switch {
-	case m.suffix != nil || n.hasAbove:
+	case m.suffix != nil || n.hasAbove || m.length != nil:
 	case m.sel != nil:
 		if len(n.members) > 0 {
 			op = selOp(m)
@@ -228,6 +228,7 @@ func (op *fastOp) asciiOut() bool {
 func jsonOp(m *member) fastOp {
 	var op fastOp
 	switch {
+	case m.length != nil: // len=: memberData cuts the bytes
 	case m.sel != nil && len(m.node.members) > 0:
 		op = selOp(m)
 	case m.node.format == "" || m.node.format == "ipv4" || m.node.format == "ipv6":
@@ -331,7 +332,8 @@ func (op *fastOp) appendCell(dst, data []byte) []byte {
 			dst = strconv.AppendUint(dst, v, 10)
 		}
 	case vMapped:
-		dst = appendMapped(dst, op.n, readWhole(data, op.off, op.size, op.signed))
+		sc := scalar{v: readWhole(data, op.off, op.size, op.signed), signed: op.signed}
+		dst = appendMapped(dst, op.n, sc, op.spec)
 	case vDivF:
 		sc := scalar{v: readWhole(data, op.off, op.size, op.signed), signed: op.signed}
 		prec := op.spec.prec

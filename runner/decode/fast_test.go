@@ -10,10 +10,10 @@ import (
 
 // fastEvent has a member for each case the fast paths take (and some they leave to the
 // generic renderer): signed and unsigned widths, printf verbs with widths, precisions and
-// alignment, char arrays, an address, bool, enum, pointer, map=, div= and rel.
+// alignment, char arrays, an address, bool, enum, pointer, map=, div=, rel and len=.
 func fastEvent() *btf.Struct {
 	e := &btf.Enum{Name: "state", Size: 4, Values: []btf.EnumValue{{Name: "ON", Value: 1}, {Name: "OFF", Value: 7}}}
-	return &btf.Struct{Name: "fast", Size: 96, Members: []btf.Member{
+	return &btf.Struct{Name: "fast", Size: 112, Members: []btf.Member{
 		mem("a", tS8, 0, tag("fmt=%4d")...),
 		mem("b", tS16, 2, tag("fmt=%-6x")...),
 		mem("c", tS32, 4, tag("fmt=%u")...),
@@ -31,6 +31,8 @@ func fastEvent() *btf.Struct {
 		mem("u", tU8, 76, tag("fmt=%x")...),
 		mem("v", tS64, 80, tag("fmt=[%s]")...),
 		mem("w", tU64, 88),
+		mem("n", tU8, 96),
+		mem("ls", arr(tChar, 8), 100, tag("len=n", "fmt=%-9s")...),
 	}}
 }
 

@@ -33,8 +33,11 @@ type hints struct {
 	hasSep bool
 	sel    string
 	cases  []string
-	format string // "ipv4", "ipv6", "hex", "cstring", "flags", "enum", "file" (file=PATH)
+	format string // "ipv4", "ipv6", "hex", "cstring", "flags", "enum", "argv", "signal", "wstatus", "file" (file=PATH)
 	file   string // file=PATH: the file shown instead of the member's bytes
+	quote  string // quote=GLOBAL: format=argv quotes each string when the bool is true
+	match  string // match=GLOBAL: events pass only if the text matches the regex in GLOBAL
+	length string // len=MEMBER: a sibling integer holding how many bytes of a char array are set
 	mapped []mapEntry
 	div    float64
 	rel    bool
@@ -112,15 +115,18 @@ var memberHints = map[string]memberHint{
 	"case":   {arg: argRequired, set: func(h *hints, v string) error { h.cases = strings.Split(v, ","); return nil }},
 	"format": {arg: argRequired, set: func(h *hints, v string) error {
 		switch v {
-		case "ipv4", "ipv6", "hex", "cstring", "flags", "enum":
+		case "ipv4", "ipv6", "hex", "cstring", "flags", "enum", "argv", "signal", "wstatus":
 			if h.format != "" {
 				return errors.New("cannot be combined with file=")
 			}
 			h.format = v
 			return nil
 		}
-		return errors.New("want ipv4, ipv6, hex, cstring, flags or enum")
+		return errors.New("want ipv4, ipv6, hex, cstring, flags, enum, argv, signal or wstatus")
 	}},
+	"quote": {arg: argRequired, set: func(h *hints, v string) error { return setIdent(&h.quote, v, "a bool global") }},
+	"match": {arg: argRequired, column: true, set: func(h *hints, v string) error { return setIdent(&h.match, v, "a char[] global") }},
+	"len":   {arg: argRequired, set: func(h *hints, v string) error { return setIdent(&h.length, v, "a sibling member") }},
 	"map": {arg: argRequired, set: func(h *hints, v string) (err error) {
 		h.mapped, err = parseMap(v)
 		return err
@@ -227,6 +233,8 @@ func parseMemberHints(tags []string, what string) (*hints, error) {
 		h.raw = append(h.raw, body)
 	}
 	switch {
+	case h.quote != "" && h.format != "argv":
+		return nil, fmt.Errorf("%s: quote= needs format=argv: %w", what, ErrBadHint)
 	case h.format != "" && (h.mapped != nil || h.div != 0 || h.rel):
 		return nil, fmt.Errorf("%s: format= cannot be combined with map=, div= or rel: %w", what, ErrBadHint)
 	case h.mapped != nil && (h.div != 0 || h.rel):
@@ -235,13 +243,22 @@ func parseMemberHints(tags []string, what string) (*hints, error) {
 	return h, nil
 }
 
+// setIdent stores v in dst when it is a C identifier; want names what it must name.
+func setIdent(dst *string, v, want string) error {
+	if !isIdent(v) {
+		return fmt.Errorf("want the name of %s", want)
+	}
+	*dst = v
+	return nil
+}
+
 // any reports whether h holds at least one hint.
 func (h *hints) any() bool { return len(h.raw) > 0 }
 
 // clockHints are the struct hints of a hinted plan: the wall-clock TIME column and CSV.
 type clockHints struct {
 	off    bool    // time=off
-	show   string  // time=GLOBAL: shown only when the bool global is true
+	show   string  // time=GLOBAL[,GLOBAL…]: shown only when one of the bool globals is true
 	spec   fmtSpec // time_fmt=%-Ns: cell and header width (default: 8 wide, one space after)
 	hasFmt bool
 	name   string // time_name=TEXT: header (default TIME); %Z is the zone (UTC or local)
@@ -283,8 +300,10 @@ func parseStructHints(tags []string, what string) (ch clockHints, n int, err err
 				ch.off = true
 			case "on":
 			default:
-				if !isIdent(val) {
-					return ch, 0, bad("want off, on or the name of a bool global")
+				for _, g := range strings.Split(val, ",") {
+					if !isIdent(g) {
+						return ch, 0, bad("want off, on or the names of bool globals (G1,G2: shown when any is true)")
+					}
 				}
 				ch.show = val
 			}
@@ -362,7 +381,7 @@ func parseInt(s string) (int64, error) {
 // fmtSpec is a parsed restricted printf conversion, [pre]%[-][width][.prec]verb[post], with
 // literal text around it (%% for a percent sign).
 type fmtSpec struct {
-	verb  byte // 0: none (default rendering), else d u x s f
+	verb  byte // 0: none (default rendering), else d u x o s f
 	left  bool
 	width int
 	prec  int    // -1: none
@@ -428,13 +447,13 @@ func parseFmt(s string) (fmtSpec, error) {
 		f.prec = n
 	}
 	if i >= len(s) {
-		return f, fmt.Errorf("want %%[-][width][.prec]verb with one verb of d u x s f")
+		return f, fmt.Errorf("want %%[-][width][.prec]verb with one verb of d u x o s f")
 	}
 	switch s[i] {
-	case 'd', 'u', 'x', 's', 'f':
+	case 'd', 'u', 'x', 'o', 's', 'f':
 		f.verb = s[i]
 	default:
-		return f, fmt.Errorf("verb %q: want one of d u x s f", s[i])
+		return f, fmt.Errorf("verb %q: want one of d u x o s f", s[i])
 	}
 	f.pre = strings.ReplaceAll(s[:at], "%%", "%")
 	f.post = strings.ReplaceAll(s[i+1:], "%%", "%")

@@ -256,18 +256,24 @@ func appendTextString(dst, s []byte) []byte {
 	return dst
 }
 
-// appendFormatted renders a format= hint (ipv4, ipv6, hex, cstring, flags, enum) as text,
-// without JSON quotes.
+// appendFormatted renders a format= hint (ipv4, ipv6, hex, cstring, flags, enum, argv,
+// signal, wstatus) as text, without JSON quotes.
 func appendFormatted(dst []byte, n *node, d []byte) []byte {
 	switch n.format {
 	case "cstring":
-		return appendCString(dst, cstr(d[:n.size]))
+		return appendCString(dst, cstr(d[:min(len(d), int(n.size))]))
 	case "flags":
 		return appendFlags(dst, n, readUint(n, d))
 	case "enum":
 		return appendEnumName(dst, n, readUint(n, d))
 	case "file":
 		return appendTextString(dst, n.fileLine())
+	case "argv":
+		return appendArgv(dst, d, n.counted, n.quote)
+	case "signal":
+		return appendSignal(dst, int64(readUint(n, d)))
+	case "wstatus":
+		return appendWaitStatus(dst, readUint(n, d))
 	case "ipv4":
 		return netip.AddrFrom4([4]byte(d[:4])).AppendTo(dst)
 	case "ipv6":
@@ -283,8 +289,11 @@ func appendFormatted(dst []byte, n *node, d []byte) []byte {
 
 // appendJSON appends the JSON value of node n whose bytes start at d[0].
 func appendJSON(dst []byte, n *node, d []byte) []byte {
+	if n.format == "argv" {
+		return appendArgvJSON(dst, d, n.counted)
+	}
 	if n.format == "cstring" {
-		return appendJSONString(dst, cstr(d[:n.size]))
+		return appendJSONString(dst, cstr(d[:min(len(d), int(n.size))]))
 	}
 	if n.format == "file" {
 		return appendJSONString(dst, n.fileLine())
@@ -317,7 +326,7 @@ func appendJSON(dst []byte, n *node, d []byte) []byte {
 		dst = appendHex(dst, readUint(n, d))
 		return append(dst, '"')
 	case kString:
-		return appendJSONString(dst, cstr(d[:n.size]))
+		return appendJSONString(dst, cstr(d[:min(len(d), int(n.size))]))
 	case kArray:
 		dst = append(dst, '[')
 		es := n.elem.size
@@ -342,9 +351,20 @@ func appendJSON(dst []byte, n *node, d []byte) []byte {
 	return append(dst, "null"...)
 }
 
-// memberData returns the bytes of member m within its parent's data d.
+// memberData returns the bytes of member m within its parent's data d: with a len= hint,
+// only as many as the length member says (negative: none; more than the array: all).
 func memberData(m *member, d []byte) []byte {
-	return d[m.node.off : m.node.off+m.node.size]
+	md := d[m.node.off : m.node.off+m.node.size]
+	if l := m.length; l != nil {
+		n := readUint(l, d[l.off:l.off+l.size])
+		if l.signed && int64(n) < 0 {
+			n = 0
+		}
+		if n < uint64(len(md)) {
+			md = md[:n]
+		}
+	}
+	return md
 }
 
 // choose returns the union arm selected for m, whose parent's data is d.
@@ -394,7 +414,7 @@ func appendText(dst []byte, n *node, d []byte) []byte {
 	case kPtr:
 		return appendHex(dst, readUint(n, d))
 	case kString:
-		s := cstr(d[:n.size])
+		s := cstr(d[:min(len(d), int(n.size))])
 		if out, ok := appendEmpty(dst, n, s); ok {
 			return out
 		}
@@ -539,7 +559,7 @@ func appendScalar(dst []byte, n *node, d []byte, spec fmtSpec) []byte {
 // appendScalarValue is appendScalar for a value already read from the sample.
 func appendScalarValue(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
 	if n.mapped != nil {
-		return appendMapped(dst, n, sc.v)
+		return appendMapped(dst, n, sc, spec)
 	}
 	sc = n.adjust(sc)
 	switch spec.verb {
@@ -551,14 +571,19 @@ func appendScalarValue(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
 	return appendScalarInt(dst, n, sc, spec)
 }
 
-// appendMapped renders v by the node's map= hint, or as a number when no entry matches.
-func appendMapped(dst []byte, n *node, v uint64) []byte {
+// appendMapped renders the value by the node's map= hint or, when no entry matches, as a
+// number: by the integer verb of spec (d u x o), else in decimal.
+func appendMapped(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
 	for _, e := range n.mapped {
-		if uint64(e.val) == v {
+		if uint64(e.val) == sc.v {
 			return append(dst, e.text...)
 		}
 	}
-	return appendIntValue(dst, n, v)
+	switch spec.verb {
+	case 'd', 'u', 'x', 'o':
+		return appendScalarInt(dst, n, sc, spec)
+	}
+	return appendIntValue(dst, n, sc.v)
 }
 
 // adjust applies the rel hint (relative to the first value seen, so signed) and the div hint
@@ -627,7 +652,7 @@ func appendScalarFloat(dst []byte, sc scalar, prec int) []byte {
 	return strconv.AppendFloat(dst, f, 'f', prec, 64)
 }
 
-// appendScalarInt renders %d, %u and %x: floats truncated toward zero, %u and %x of the
+// appendScalarInt renders %d, %u, %x and %o: floats truncated toward zero, %u and %x of the
 // value's own width (two's complement), the precision as a minimum number of digits.
 func appendScalarInt(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
 	v, signed := sc.v, sc.signed
@@ -647,8 +672,11 @@ func appendScalarInt(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
 	}
 	start := len(dst)
 	base := 10
-	if spec.verb == 'x' {
+	switch spec.verb {
+	case 'x':
 		base = 16
+	case 'o':
+		base = 8
 	}
 	dst = strconv.AppendUint(dst, v, base)
 	if zeros := spec.prec - (len(dst) - start); zeros > 0 {
@@ -737,6 +765,16 @@ func appendMemberCell(dst []byte, m *member, data []byte, spec fmtSpec, last boo
 	}
 	dst = pad(dst, start, spec, last && spec.post == "")
 	return append(dst, spec.post...)
+}
+
+// appendPlain renders top-level member i for a match= filter: its text without padding and
+// without quote=.
+func (p *Plan) appendPlain(dst, data []byte, i int) []byte {
+	m := &p.root.members[i]
+	if m.node.format == "argv" {
+		return appendArgv(dst, memberData(m, data), m.node.counted, false)
+	}
+	return p.appendCell(dst, data, i, fmtSpec{}, true)
 }
 
 func appendClock(dst []byte, h, m, s int) []byte {

@@ -382,8 +382,14 @@ func TestSameAsHost(t *testing.T) {
 			files := map[string][]byte{s.name + ".bpf.c": readFile(t, filepath.Join(s.dir, s.name+".bpf.c"))}
 			var header []string
 			if h, err := os.ReadFile(filepath.Join(s.dir, s.name+".h")); err == nil {
-				files[s.name+".h"] = h
 				header = append(header, filepath.Join(s.dir, s.name+".h"))
+				files[s.name+".h"] = h
+			}
+			// The folder a user mounts holds every header of the tool (tcpretrans has two);
+			// the image takes NAME.h as the one that defines the event.
+			others, _ := filepath.Glob(filepath.Join(s.dir, "*.h"))
+			for _, h := range others {
+				files[filepath.Base(h)] = readFile(t, h)
 			}
 			dir := folder(t, nobody, files)
 			res := compile(t, image, dir, nobody)

@@ -30,6 +30,9 @@ func Main(m *testing.M) {
 	if dir := os.Getenv(OOMEnv); dir != "" {
 		os.Exit(oomChild(dir))
 	}
+	if mode := os.Getenv(ProcEnv); mode != "" {
+		os.Exit(helperProc(mode))
+	}
 	testutils.Main(m)
 }
 
