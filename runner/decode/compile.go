@@ -156,6 +156,7 @@ func (c *compiler) plan(name string, s *btf.Struct, size uint32) (*Plan, error) 
 	} else {
 		p.buildEunomia()
 	}
+	p.compileFast()
 	return p, nil
 }
 

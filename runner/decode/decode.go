@@ -100,6 +100,8 @@ type Plan struct {
 	now     func() time.Time
 	csv     bool     // csv=GLOBAL is true: comma-separated cells, no padding
 	tags    []string // the struct's decl tags (stack_* layout hints are read from them)
+	textOps []fastOp // one per column (fast.go)
+	jsonOps []fastOp // one per top-level member; nil: none (fast.go)
 }
 
 // filter is a match= hint: the event passes when the member's text matches re.
@@ -214,6 +216,9 @@ func (p *Plan) AppendJSON(dst, sample []byte) ([]byte, error) {
 	}
 	if !p.match(sample[:p.size]) {
 		return dst, nil
+	}
+	if p.jsonOps != nil {
+		return p.appendJSONFast(dst, sample[:p.size]), nil
 	}
 	return appendJSON(dst, p.root, sample[:p.size]), nil
 }

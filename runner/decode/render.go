@@ -369,16 +369,21 @@ func memberData(m *member, d []byte) []byte {
 
 // choose returns the union arm selected for m, whose parent's data is d.
 func choose(m *member, d []byte) *member {
+	return &m.node.members[chooseArm(m, d)]
+}
+
+// chooseArm returns the index of the union arm selected for m, whose parent's data is d.
+func chooseArm(m *member, d []byte) int {
 	from := m.sel.from
 	v := readUint(from, d[from.off:from.off+from.size])
 	for _, ac := range m.sel.arms {
 		for _, cv := range ac.vals {
 			if cv == v {
-				return &m.node.members[ac.arm]
+				return ac.arm
 			}
 		}
 	}
-	return &m.node.members[0]
+	return 0
 }
 
 func appendMemberJSON(dst []byte, m *member, d []byte) []byte {
@@ -548,6 +553,11 @@ func appendScalar(dst []byte, n *node, d []byte, spec fmtSpec) []byte {
 	default:
 		sc.v = readUint(n, d)
 	}
+	return appendScalarValue(dst, n, sc, spec)
+}
+
+// appendScalarValue is appendScalar for a value already read from the sample.
+func appendScalarValue(dst []byte, n *node, sc scalar, spec fmtSpec) []byte {
 	if n.mapped != nil {
 		return appendMapped(dst, n, sc, spec)
 	}
@@ -828,7 +838,7 @@ func (p *Plan) appendEunomia(dst, data []byte) []byte {
 	start := len(dst)
 	dst = p.clk.second.appendClock(dst, p.clock())
 	dst = append(dst, ' ')
-	for _, col := range p.cols {
+	for i, col := range p.cols {
 		if n := len(dst) - start; n < col.start {
 			for ; n < col.start; n++ {
 				dst = append(dst, ' ')
@@ -836,7 +846,7 @@ func (p *Plan) appendEunomia(dst, data []byte) []byte {
 		} else {
 			dst = append(dst, ' ')
 		}
-		dst = p.appendCell(dst, data, col.member, fmtSpec{prec: -1}, true)
+		dst = p.textOps[i].appendCell(dst, data)
 	}
 	return dst
 }
@@ -848,14 +858,14 @@ func (p *Plan) appendBCC(dst, data []byte) []byte {
 		dst = p.clk.appendTime(dst, p.clock())
 		dst = pad(dst, start, p.clk.spec, len(p.cols) == 0)
 	}
-	for i, col := range p.cols {
-		switch {
-		case i > 0:
-			dst = append(dst, p.cols[i-1].sep...)
-		case p.timeCol && !p.clk.glued():
-			dst = append(dst, ' ')
+	for i := range p.textOps {
+		op := &p.textOps[i]
+		if len(op.prefix) == 1 {
+			dst = append(dst, op.prefix[0])
+		} else {
+			dst = append(dst, op.prefix...)
 		}
-		dst = p.appendCell(dst, data, col.member, col.spec, i == len(p.cols)-1)
+		dst = op.appendCell(dst, data)
 	}
 	return dst
 }
