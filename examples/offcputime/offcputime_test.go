@@ -1,6 +1,7 @@
 package offcputime_test
 
 import (
+	_ "embed"
 	"regexp"
 	"strconv"
 	"strings"
@@ -56,16 +57,11 @@ func TestPackageOptions(t *testing.T) {
 // sleeper sleeps 300 ms at a time in sleep_leaf, called by sleep_middle, called by main. The
 // nanosleep system call is made from sleep_leaf itself, so no libc frame (built without
 // frame pointers) hides it from the frame-pointer walk.
-const sleeper = `#include <stdio.h>
-#include <time.h>
-__attribute__((noinline)) void sleep_leaf(long ns) {
-	struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
-	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(35L), "D"(&ts), "S"(0L) : "rcx", "r11", "memory");
-}
-__attribute__((noinline)) void sleep_middle(long ns) { sleep_leaf(ns); }
-int main(void) { puts("ready"); fflush(stdout); for (;;) sleep_middle(300000000L); return 0; }
-`
+// The C program lives in testdata/ so that the VM lane, which has no compiler, can run the
+// binary it builds from it (tooltest.CompileC).
+//
+//go:embed testdata/sleeper.c
+var sleeper string
 
 const sleepUS = 300000
 
@@ -83,7 +79,7 @@ func TestSleeper(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sleeps for 2 s")
 	}
-	exe := tooltest.CompileC(t, "sleeper", sleeper, "-O0", "-g", "-fno-omit-frame-pointer")
+	exe := tooltest.CompileC(t, "sleeper", sleeper, tooltest.VMCFlags...)
 	t.Run("default", func(t *testing.T) {
 		t.Parallel()
 		pid := tooltest.StartReady(t, exe).Process.Pid

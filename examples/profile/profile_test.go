@@ -1,6 +1,7 @@
 package profile_test
 
 import (
+	_ "embed"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -219,12 +220,11 @@ func cpuSeconds(t *testing.T, pid int) float64 {
 
 // spinner spins in spin_leaf, called by spin_middle, called by main; no libc in the loop, so
 // the frame-pointer walk reaches main.
-const spinner = `#include <stdio.h>
-volatile unsigned long sink;
-__attribute__((noinline)) void spin_leaf(void) { for (;;) sink++; }
-__attribute__((noinline)) void spin_middle(void) { spin_leaf(); }
-int main(void) { puts("ready"); fflush(stdout); spin_middle(); return 0; }
-`
+// The C program lives in testdata/ so that the VM lane, which has no compiler, can run the
+// binary it builds from it (tooltest.CompileC).
+//
+//go:embed testdata/spinner.c
+var spinner string
 
 // block is one stack block of bcc's default output.
 type block struct {
@@ -267,7 +267,7 @@ func parseBlocks(t *testing.T, lines []string) []block {
 }
 
 func TestSpinner(t *testing.T) {
-	exe := tooltest.CompileC(t, "spinner", spinner, "-O0", "-g", "-fno-omit-frame-pointer")
+	exe := tooltest.CompileC(t, "spinner", spinner, tooltest.VMCFlags...)
 	t.Run("default", func(t *testing.T) {
 		t.Parallel()
 		pid := tooltest.StartReady(t, exe).Process.Pid

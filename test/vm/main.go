@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"ecli/internal/testutils/tooltest"
 	"errors"
 	"flag"
 	"fmt"
@@ -175,6 +176,9 @@ func buildInitramfs(pkgs []string, out string) (string, error) {
 		if err := copyTree(filepath.Join(p.Dir, "testdata"), filepath.Join(dir, "testdata")); err != nil {
 			return "", err
 		}
+		if err := buildTestPrograms(filepath.Join(dir, "testdata")); err != nil {
+			return "", fmt.Errorf("%s: %w", p.ImportPath, err)
+		}
 		lines = append(lines, fmt.Sprintf("%s /src/%s /src/%s/%s\n", p.ImportPath, rel, rel, filepath.Base(bin)))
 	}
 	// Files tests reach by relative path from their package: repository-level testdata and
@@ -225,6 +229,20 @@ func buildInitramfs(pkgs []string, out string) (string, error) {
 		return "", fmt.Errorf("packing initramfs: %w", err)
 	}
 	return initrd, nil
+}
+
+// buildTestPrograms compiles each C program of a test package's testdata (NAME.c) into a
+// static executable NAME beside it, with tooltest.VMCFlags: the VMs have no compiler, and
+// tooltest.CompileC takes these binaries there.
+func buildTestPrograms(testdata string) error {
+	srcs, _ := filepath.Glob(filepath.Join(testdata, "*.c"))
+	for _, src := range srcs {
+		args := append(append([]string{"-static"}, tooltest.VMCFlags...), "-o", strings.TrimSuffix(src, ".c"), src)
+		if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("gcc %s: %v: %s", src, err, out)
+		}
+	}
+	return nil
 }
 
 func listPkgs(pkgs []string) ([]testPkg, error) {

@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// WaitAttached waits until ecli holds at least n BPF links (its programs are attached),
+// WaitAttached waits until ecli holds at least n attachments (its programs are attached),
 // failing the test after a minute or when ecli exits. Tools that print nothing before
-// Ctrl-C (histograms) have no header line to wait for.
+// Ctrl-C (histograms, count tables, JSON) have no header line to wait for. An attachment is
+// a BPF link, or a perf event: kernels before 5.15 attach tracepoint programs through a perf
+// event without a link (cilium/ebpf then holds the perf event's fd).
 func (tl *Tool) WaitAttached(n int) {
 	tl.T.Helper()
 	dir := fmt.Sprintf("/proc/%d/fd", tl.Cmd.Process.Pid)
@@ -25,7 +27,7 @@ func (tl *Tool) WaitAttached(n int) {
 		links := 0
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
-			if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && l == "anon_inode:bpf_link" {
+			if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && (l == "anon_inode:bpf_link" || l == "anon_inode:[perf_event]") {
 				links++
 			}
 		}

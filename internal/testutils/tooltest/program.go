@@ -5,28 +5,56 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
 
+// VMCFlags are the flags the VM lane (test/vm) compiles a test package's testdata/*.c with,
+// statically, into testdata/NAME beside them: the lane's machines have no C compiler.
+var VMCFlags = []string{"-O0", "-g", "-fno-omit-frame-pointer"}
+
 // CompileC compiles the C program src into an executable named name (its comm) in a
-// temporary directory, with $CC (default cc) and flags, and returns its path. Tests build
-// their own workloads this way: a process of known functions to look for in stacks.
+// temporary directory and returns its path. Where there is no compiler (cc, or $CC), it
+// takes the binary the VM lane built from testdata/NAME.c with VMCFlags (flags must then be
+// VMCFlags, and src that file's text).
 func CompileC(tb testing.TB, name, src string, flags ...string) string {
 	tb.Helper()
 	dir := tb.TempDir()
-	file := filepath.Join(dir, name+".c")
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		tb.Fatal(err)
-	}
+	exe := filepath.Join(dir, name)
 	cc := os.Getenv("CC")
 	if cc == "" {
 		cc = "cc"
 	}
-	exe := filepath.Join(dir, name)
+	if _, err := exec.LookPath(cc); err != nil {
+		return prebuiltC(tb, name, src, exe, flags)
+	}
+	file := filepath.Join(dir, name+".c")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		tb.Fatal(err)
+	}
 	out, err := exec.Command(cc, append(flags, "-o", exe, file)...).CombinedOutput()
 	if err != nil {
 		tb.Fatalf("%s %s: %v\n%s", cc, file, err, out)
+	}
+	return exe
+}
+
+// prebuiltC copies the lane's build of testdata/NAME.c to exe, after checking that it was
+// built from src with flags.
+func prebuiltC(tb testing.TB, name, src, exe string, flags []string) string {
+	tb.Helper()
+	file := filepath.Join("testdata", name+".c")
+	text, err := os.ReadFile(file)
+	if err != nil || string(text) != src || !slices.Equal(flags, VMCFlags) {
+		tb.Fatalf("no C compiler, and no prebuilt %s from the same source with flags %q (VMCFlags)", file, VMCFlags)
+	}
+	bin, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		tb.Fatalf("no C compiler and no prebuilt testdata/%s: %v", name, err)
+	}
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		tb.Fatal(err)
 	}
 	return exe
 }

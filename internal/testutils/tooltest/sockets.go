@@ -108,7 +108,10 @@ func RawConnect(tb testing.TB, port uint16, synRetries int) (fd int, lport uint1
 // ListenOverflows is the TcpExt ListenOverflows counter of this thread's network namespace:
 // how many SYNs listeners dropped because their accept queue was full. Tests wait for it to
 // grow to know a SYN was dropped.
-func ListenOverflows() (uint64, error) {
+func ListenOverflows() (uint64, error) { return TcpExt("ListenOverflows") }
+
+// TcpExt is the TcpExt counter name of this thread's network namespace (/proc/net/netstat).
+func TcpExt(name string) (uint64, error) {
 	data, err := os.ReadFile("/proc/thread-self/net/netstat")
 	if err != nil {
 		return 0, err
@@ -121,12 +124,12 @@ func ListenOverflows() (uint64, error) {
 			continue
 		}
 		for j, n := range names {
-			if n == "ListenOverflows" {
+			if n == name {
 				return strconv.ParseUint(values[j], 10, 64)
 			}
 		}
 	}
-	return 0, errors.New("/proc/thread-self/net/netstat has no TcpExt ListenOverflows")
+	return 0, errors.New("/proc/thread-self/net/netstat has no TcpExt " + name)
 }
 
 // WaitListenOverflow waits up to timeout for ListenOverflows to pass before, that is for a
